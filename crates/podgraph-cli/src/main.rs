@@ -1,0 +1,3 @@
+//! The `podgraph` command.
+
+fn main() {}
