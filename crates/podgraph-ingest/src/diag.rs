@@ -96,6 +96,33 @@ impl fmt::Display for Warning {
     }
 }
 
+/// A parse result with the warnings recorded on the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parsed<T> {
+    /// What was parsed.
+    pub value: T,
+    /// Repairs and skips, in input order.
+    pub warnings: Vec<Warning>,
+}
+
+impl<T> Parsed<T> {
+    /// A result with no warnings.
+    pub fn clean(value: T) -> Self {
+        Self {
+            value,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Transforms the value and keeps the warnings.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Parsed<U> {
+        Parsed {
+            value: f(self.value),
+            warnings: self.warnings,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

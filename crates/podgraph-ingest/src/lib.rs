@@ -6,9 +6,14 @@
 //! [`Warning`] with the position for each repair, and fail only when nothing usable is
 //! left. They never panic and never hang on any input.
 
+pub mod chapters;
 pub mod decode;
 pub mod diag;
 pub mod error;
+pub mod feed;
+pub mod fetch;
+pub mod normalize;
+pub mod transcript;
 
-pub use diag::{Position, Warning};
+pub use diag::{Parsed, Position, Warning};
 pub use error::{IngestError, IngestResult};
