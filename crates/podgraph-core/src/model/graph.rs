@@ -78,6 +78,23 @@ pub struct Entity {
     pub aliases: Vec<String>,
     /// Extractor confidence in [0, 1].
     pub confidence: f32,
+    /// Why each alias was merged into this entity, for `--explain`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merges: Vec<MergeDecision>,
+}
+
+/// One entity-resolution decision: a surface form merged into a canonical entity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MergeDecision {
+    /// The surface form that was merged.
+    pub alias: String,
+    /// The rule that matched (`exact`, `acronym`, `also-known-as`, `possessive`,
+    /// `middle-initial`, `jaro-winkler`, ...).
+    pub rule: String,
+    /// Similarity score in [0, 1]; 1 for exact rules.
+    pub score: f32,
+    /// Human-readable reason, naming the evidence (`"GvR" is the acronym of ...`).
+    pub reason: String,
 }
 
 /// One occurrence of an entity in a transcript.

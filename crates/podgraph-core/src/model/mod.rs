@@ -9,7 +9,7 @@ pub use feed::{
     TranscriptLink,
 };
 pub use graph::{
-    Entity, EntityKind, EpisodeGraph, Evidence, Extraction, Insight, InsightKind, Mention, Quote,
-    RelationKind, Relationship, Topic,
+    Entity, EntityKind, EpisodeGraph, Evidence, Extraction, Insight, InsightKind, Mention,
+    MergeDecision, Quote, RelationKind, Relationship, Topic,
 };
 pub use transcript::{Cue, NormalizedTranscript, Segment, TextSpan, Transcript, TranscriptFormat};
