@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{EntityId, InsightId, QuoteId, SegmentId, TopicId};
@@ -225,6 +227,10 @@ pub struct Extraction {
     pub insights: Vec<Insight>,
     /// Relationships between entities.
     pub relationships: Vec<Relationship>,
+    /// The person entity of each transcript speaker label, for `SPOKEN_BY` and `SAID`.
+    /// Generic diarisation labels such as `SPEAKER_1` have no entry.
+    #[serde(default)]
+    pub speakers: BTreeMap<String, EntityId>,
 }
 
 /// One episode's complete subgraph, as written to a store in one transaction.
