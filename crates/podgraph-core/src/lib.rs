@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod ids;
 pub mod model;
+pub mod pipeline;
 pub mod provider;
 
 pub use error::{ErrorKind, ProviderError, ProviderResult};

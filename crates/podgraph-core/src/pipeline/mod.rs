@@ -1,0 +1,420 @@
+//! The episode pipeline: the orchestrator of the main job.
+//!
+//! For each episode, with bounded concurrency and a deadline: fetch the transcript, skip
+//! the episode when its stored record matches (guid, transcript hash, extractor version),
+//! parse and segment it, extract knowledge, resolve entities against the store, and write
+//! the episode's subgraph in one transaction. A failure is recorded with the stage and a
+//! reason and never stops the other episodes. Cancellation stops intake: episodes already
+//! running finish or roll back, so that a rerun completes the job.
+//!
+//! Parsing and extraction live in other crates; the pipeline reaches them through the
+//! [`EpisodeLoader`], [`Extractor`](crate::provider::Extractor) and [`EntityResolver`]
+//! traits, so this crate stays free of I/O.
+
+mod observer;
+mod stage;
+mod summary;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+pub use observer::{NoopObserver, PipelineObserver};
+pub use stage::{Stage, StageError, error_chain};
+pub use summary::{EpisodeCounts, EpisodeFailure, EpisodeOutcome, RunSummary, SkipReason};
+
+use crate::model::{Chapter, Episode, EpisodeGraph, NormalizedTranscript, Podcast};
+use crate::provider::{EpisodeRecord, EpisodeStatus, Extractor, GraphStore};
+
+/// One episode to process, with the podcast it belongs to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpisodeJob {
+    /// The podcast.
+    pub podcast: Arc<Podcast>,
+    /// The episode.
+    pub episode: Episode,
+}
+
+/// A fetched transcript, before parsing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawTranscript {
+    /// Where it was read from (URL or path), for messages.
+    pub location: String,
+    /// The bytes as fetched.
+    pub bytes: bytes::Bytes,
+    /// `Content-Type`, when known.
+    pub content_type: Option<String>,
+    /// Language declared by the feed's transcript link.
+    pub language: Option<String>,
+    /// Hex SHA-256 of `bytes`, used for change detection.
+    pub hash: String,
+}
+
+/// A parsed, normalised transcript with the episode's chapters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PreparedTranscript {
+    /// The normalised transcript.
+    pub transcript: NormalizedTranscript,
+    /// Chapters used for segmentation.
+    pub chapters: Vec<Chapter>,
+    /// Parser repairs, as display strings.
+    pub warnings: Vec<String>,
+}
+
+/// Finds, fetches and prepares episode transcripts. Implemented by the ingest crate.
+#[async_trait]
+pub trait EpisodeLoader: Send + Sync {
+    /// Fetches the episode's transcript. Returns `Ok(None)` when the episode has no
+    /// transcript to fetch (no link and no matching local file).
+    ///
+    /// # Errors
+    /// A [`StageError`] of stage `TranscriptFetch` when a transcript exists but cannot be read.
+    async fn fetch_transcript(&self, job: &EpisodeJob)
+    -> Result<Option<RawTranscript>, StageError>;
+
+    /// Parses and normalises a fetched transcript. CPU-bound: the pipeline calls it on a
+    /// blocking thread.
+    ///
+    /// # Errors
+    /// A [`StageError`] of stage `TranscriptParse` or `Segment` when nothing usable is left.
+    fn prepare(
+        &self,
+        job: &EpisodeJob,
+        raw: &RawTranscript,
+    ) -> Result<PreparedTranscript, StageError>;
+}
+
+/// Resolves an episode's entities against each other and the entities already stored.
+#[async_trait]
+pub trait EntityResolver: Send + Sync {
+    /// Merges duplicate entities and rewrites ids to known canonical entities.
+    ///
+    /// # Errors
+    /// Fails when the store cannot be queried.
+    async fn resolve(
+        &self,
+        extraction: crate::model::Extraction,
+        store: &dyn GraphStore,
+    ) -> crate::ProviderResult<crate::model::Extraction>;
+}
+
+/// How a run behaves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineConfig {
+    /// Episodes processed at once.
+    pub concurrency: usize,
+    /// Time allowed for one episode, all stages included.
+    pub episode_deadline: Duration,
+    /// Process episodes even when their stored record matches.
+    pub force: bool,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            episode_deadline: Duration::from_secs(300),
+            force: false,
+        }
+    }
+}
+
+/// A handle that stops intake of new episodes when cancelled.
+#[derive(Clone, Debug)]
+pub struct CancelToken {
+    sender: Arc<watch::Sender<bool>>,
+}
+
+impl Default for CancelToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CancelToken {
+    /// A token that is not cancelled.
+    pub fn new() -> Self {
+        Self {
+            sender: Arc::new(watch::Sender::new(false)),
+        }
+    }
+
+    /// Stops intake. Episodes already running continue to a safe point.
+    pub fn cancel(&self) {
+        self.sender.send_replace(true);
+    }
+
+    /// Whether `cancel` was called.
+    pub fn is_cancelled(&self) -> bool {
+        *self.sender.borrow()
+    }
+
+    async fn cancelled(&self) {
+        let mut receiver = self.sender.subscribe();
+        // An error means the sender is gone, which cannot happen while `self` lives.
+        let _ = receiver.wait_for(|cancelled| *cancelled).await;
+    }
+}
+
+/// The episode pipeline. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    store: Arc<dyn GraphStore>,
+    loader: Arc<dyn EpisodeLoader>,
+    extractor: Arc<dyn Extractor>,
+    resolver: Arc<dyn EntityResolver>,
+    observer: Arc<dyn PipelineObserver>,
+    config: PipelineConfig,
+}
+
+impl Pipeline {
+    /// Builds a pipeline from its providers.
+    pub fn new(
+        store: Arc<dyn GraphStore>,
+        loader: Arc<dyn EpisodeLoader>,
+        extractor: Arc<dyn Extractor>,
+        resolver: Arc<dyn EntityResolver>,
+        config: PipelineConfig,
+    ) -> Self {
+        Self {
+            store,
+            loader,
+            extractor,
+            resolver,
+            observer: Arc::new(NoopObserver),
+            config,
+        }
+    }
+
+    /// Sets the observer that receives progress events.
+    pub fn with_observer(mut self, observer: Arc<dyn PipelineObserver>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Processes `jobs` and returns the summary. Stops starting new episodes when
+    /// `cancel` fires; episodes already running finish (their writes are transactions).
+    pub async fn run(&self, jobs: Vec<EpisodeJob>, cancel: &CancelToken) -> RunSummary {
+        let started = Instant::now();
+        let mut summary = RunSummary::default();
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let mut running = JoinSet::new();
+        let mut pending = jobs.into_iter();
+
+        self.observer.run_started(pending.len());
+        loop {
+            if cancel.is_cancelled() {
+                summary.cancelled = pending.len();
+                break;
+            }
+            let Some(job) = pending.next() else { break };
+            let permit = tokio::select! {
+                biased;
+                () = cancel.cancelled() => {
+                    summary.cancelled = pending.len() + 1;
+                    break;
+                }
+                permit = Arc::clone(&permits).acquire_owned() => permit,
+            };
+            // The semaphore is never closed, so acquiring cannot fail.
+            let Ok(permit) = permit else { break };
+            let this = self.clone();
+            running.spawn(async move {
+                let outcome = this.process_with_deadline(&job).await;
+                drop(permit);
+                (job, outcome)
+            });
+            while let Some(done) = running.try_join_next() {
+                self.collect(done, &mut summary);
+            }
+        }
+        while let Some(done) = running.join_next().await {
+            self.collect(done, &mut summary);
+        }
+
+        summary.elapsed = started.elapsed();
+        self.observer.run_finished(&summary);
+        summary
+    }
+
+    fn collect(
+        &self,
+        done: Result<(EpisodeJob, EpisodeOutcome), tokio::task::JoinError>,
+        summary: &mut RunSummary,
+    ) {
+        match done {
+            Ok((job, outcome)) => summary.record(&job, outcome),
+            // A panic in a provider is a bug; it is reported as a failure instead of
+            // taking the whole run down.
+            Err(error) => summary.failures.push(EpisodeFailure {
+                episode_id: None,
+                title: String::new(),
+                stage: Stage::Extract,
+                reason: format!("episode task failed: {error}"),
+            }),
+        }
+    }
+
+    /// Processes one episode within the configured deadline.
+    pub async fn process_with_deadline(&self, job: &EpisodeJob) -> EpisodeOutcome {
+        let episode_started = Instant::now();
+        self.observer.episode_started(job);
+        let stage = Arc::new(std::sync::Mutex::new(Stage::TranscriptFetch));
+        let result =
+            tokio::time::timeout(self.config.episode_deadline, self.process(job, &stage)).await;
+        let outcome = match result {
+            Ok(Ok(outcome)) => outcome,
+            Ok(Err(error)) => EpisodeOutcome::Failed(error),
+            Err(_) => {
+                let stage = *stage
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                EpisodeOutcome::Failed(StageError::new(
+                    stage,
+                    crate::ErrorKind::Timeout,
+                    format!(
+                        "episode deadline of {} s exceeded; raise the deadline for very long episodes",
+                        self.config.episode_deadline.as_secs()
+                    ),
+                ))
+            }
+        };
+        if let EpisodeOutcome::Failed(error) = &outcome {
+            self.record_failure(job, error, episode_started.elapsed())
+                .await;
+        }
+        self.observer
+            .episode_finished(job, &outcome, episode_started.elapsed());
+        outcome
+    }
+
+    async fn record_failure(&self, job: &EpisodeJob, error: &StageError, elapsed: Duration) {
+        let record = EpisodeRecord {
+            episode_id: job.episode.id,
+            podcast_id: job.episode.podcast_id,
+            guid: job.episode.guid.clone(),
+            transcript_hash: None,
+            extractor_version: None,
+            status: EpisodeStatus::Failed,
+            failed_stage: Some(error.stage.as_str().to_owned()),
+            error: Some(error.message.clone()),
+            updated_at: Utc::now(),
+            elapsed_ms: Some(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)),
+        };
+        if let Err(store_error) = self.store.record_failure(&record).await {
+            tracing::warn!(
+                target: "podgraph::pipeline",
+                episode_id = %job.episode.id,
+                error = %store_error,
+                "could not record the episode failure"
+            );
+        }
+    }
+
+    async fn process(
+        &self,
+        job: &EpisodeJob,
+        stage: &std::sync::Mutex<Stage>,
+    ) -> Result<EpisodeOutcome, StageError> {
+        let enter = |next: Stage| {
+            *stage
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        };
+
+        enter(Stage::TranscriptFetch);
+        let timer = Instant::now();
+        let Some(raw) = self.loader.fetch_transcript(job).await? else {
+            return Ok(EpisodeOutcome::Skipped(SkipReason::NoTranscript));
+        };
+        self.observer
+            .stage_finished(job, Stage::TranscriptFetch, timer.elapsed());
+
+        if !self.config.force && self.is_unchanged(job, &raw).await? {
+            return Ok(EpisodeOutcome::Skipped(SkipReason::Unchanged));
+        }
+
+        enter(Stage::TranscriptParse);
+        let timer = Instant::now();
+        let prepared = {
+            let loader = Arc::clone(&self.loader);
+            let (job, raw) = (job.clone(), raw.clone());
+            tokio::task::spawn_blocking(move || loader.prepare(&job, &raw))
+                .await
+                .map_err(|error| StageError::internal(Stage::TranscriptParse, &error))??
+        };
+        self.observer
+            .stage_finished(job, Stage::TranscriptParse, timer.elapsed());
+
+        enter(Stage::Extract);
+        let timer = Instant::now();
+        let extraction = self
+            .extractor
+            .extract(&job.episode, &prepared.transcript)
+            .await
+            .map_err(|error| StageError::from_provider(Stage::Extract, &error))?;
+        self.observer
+            .stage_finished(job, Stage::Extract, timer.elapsed());
+
+        enter(Stage::Resolve);
+        let timer = Instant::now();
+        let extraction = self
+            .resolver
+            .resolve(extraction, self.store.as_ref())
+            .await
+            .map_err(|error| StageError::from_provider(Stage::Resolve, &error))?;
+        self.observer
+            .stage_finished(job, Stage::Resolve, timer.elapsed());
+
+        enter(Stage::StoreWrite);
+        let timer = Instant::now();
+        let graph = EpisodeGraph {
+            podcast: job.podcast.as_ref().clone(),
+            episode: job.episode.clone(),
+            transcript: prepared.transcript,
+            chapters: prepared.chapters,
+            extraction,
+            transcript_hash: raw.hash,
+            extractor_version: self.extractor.version(),
+        };
+        let written = self
+            .store
+            .write_episode(&graph)
+            .await
+            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))?;
+        self.observer
+            .stage_finished(job, Stage::StoreWrite, timer.elapsed());
+
+        Ok(EpisodeOutcome::Processed(Box::new(
+            summary::EpisodeCounts::of(&graph, written, prepared.warnings.len()),
+        )))
+    }
+
+    async fn is_unchanged(
+        &self,
+        job: &EpisodeJob,
+        raw: &RawTranscript,
+    ) -> Result<bool, StageError> {
+        let record = self
+            .store
+            .episode_record(job.episode.id)
+            .await
+            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))?;
+        let Some(record) = record else {
+            return Ok(false);
+        };
+        Ok(record.status == EpisodeStatus::Done
+            && record.guid == job.episode.guid
+            && record.transcript_hash.as_deref() == Some(raw.hash.as_str())
+            && record.extractor_version.as_deref() == Some(self.extractor.version().as_str()))
+    }
+}
