@@ -9,6 +9,7 @@
 pub mod chapters;
 pub mod decode;
 pub mod diag;
+pub mod document;
 pub mod error;
 pub mod feed;
 pub mod fetch;

@@ -1,0 +1,10 @@
+//! WebVTT transcripts: any text must give a transcript or an error, never a panic or a hang.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use podgraph_core::config::TranscriptLimits;
+use podgraph_ingest::transcript::vtt;
+
+fuzz_target!(|text: &str| {
+    let _ = vtt::parse(text, "fuzz", &TranscriptLimits::default());
+});
