@@ -50,7 +50,9 @@ pub struct RawTranscript {
     pub content_type: Option<String>,
     /// Language declared by the feed's transcript link.
     pub language: Option<String>,
-    /// Hex SHA-256 of `bytes`, used for change detection.
+    /// The episode's chapters document, when it has one and it could be read.
+    pub chapters_json: Option<bytes::Bytes>,
+    /// Hex SHA-256 of `bytes` and `chapters_json`, used for change detection.
     pub hash: String,
 }
 
