@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use chrono::Utc;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
+use tracing::{Instrument, Span, field};
 
 pub use observer::{NoopObserver, PipelineObserver};
 pub use stage::{Stage, StageError, error_chain};
@@ -206,6 +207,21 @@ impl Pipeline {
     /// Processes `jobs` and returns the summary. Stops starting new episodes when
     /// `cancel` fires; episodes already running finish (their writes are transactions).
     pub async fn run(&self, jobs: Vec<EpisodeJob>, cancel: &CancelToken) -> RunSummary {
+        let span = tracing::info_span!(
+            "pipeline.run",
+            episodes.count = jobs.len(),
+            episodes.failed = field::Empty,
+            otel.status_code = field::Empty,
+        );
+        let summary = self.run_jobs(jobs, cancel).instrument(span.clone()).await;
+        span.record("episodes.failed", summary.failed());
+        if summary.failed() > 0 {
+            span.record("otel.status_code", "ERROR");
+        }
+        summary
+    }
+
+    async fn run_jobs(&self, jobs: Vec<EpisodeJob>, cancel: &CancelToken) -> RunSummary {
         let started = Instant::now();
         let mut summary = RunSummary::default();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
@@ -230,11 +246,15 @@ impl Pipeline {
             // The semaphore is never closed, so acquiring cannot fail.
             let Ok(permit) = permit else { break };
             let this = self.clone();
-            running.spawn(async move {
-                let outcome = this.process_with_deadline(&job).await;
-                drop(permit);
-                (job, outcome)
-            });
+            let span = episode_span(&job);
+            running.spawn(
+                async move {
+                    let outcome = this.process_with_deadline(&job).await;
+                    drop(permit);
+                    (job, outcome)
+                }
+                .instrument(span),
+            );
             while let Some(done) = running.try_join_next() {
                 self.collect(done, &mut summary);
             }
@@ -290,6 +310,7 @@ impl Pipeline {
                 ))
             }
         };
+        record_outcome(&Span::current(), &outcome);
         if let EpisodeOutcome::Failed(error) = &outcome {
             self.record_failure(job, error, episode_started.elapsed())
                 .await;
@@ -335,7 +356,16 @@ impl Pipeline {
 
         enter(Stage::TranscriptFetch);
         let timer = Instant::now();
-        let Some(raw) = self.loader.fetch_transcript(job).await? else {
+        let fetched = self
+            .loader
+            .fetch_transcript(job)
+            .instrument(tracing::info_span!(
+                "transcript.fetch",
+                otel.status_code = field::Empty
+            ))
+            .await
+            .inspect_err(fail_current);
+        let Some(raw) = fetched? else {
             return Ok(EpisodeOutcome::Skipped(SkipReason::NoTranscript));
         };
         self.observer
@@ -350,9 +380,25 @@ impl Pipeline {
         let prepared = {
             let loader = Arc::clone(&self.loader);
             let (job, raw) = (job.clone(), raw.clone());
-            tokio::task::spawn_blocking(move || loader.prepare(&job, &raw))
-                .await
-                .map_err(|error| StageError::internal(Stage::TranscriptParse, &error))??
+            let span = tracing::info_span!(
+                "transcript.parse",
+                transcript.bytes = raw.bytes.len(),
+                segments.count = field::Empty,
+                otel.status_code = field::Empty,
+            );
+            tokio::task::spawn_blocking(move || {
+                let _entered = span.enter();
+                let prepared = loader.prepare(&job, &raw);
+                match &prepared {
+                    Ok(prepared) => {
+                        span.record("segments.count", prepared.transcript.segments.len());
+                    }
+                    Err(error) => fail_current(error),
+                }
+                prepared
+            })
+            .await
+            .map_err(|error| StageError::internal(Stage::TranscriptParse, &error))??
         };
         self.observer
             .stage_finished(job, Stage::TranscriptParse, timer.elapsed());
@@ -362,8 +408,14 @@ impl Pipeline {
         let extraction = self
             .extractor
             .extract(&job.episode, &prepared.transcript)
+            .instrument(tracing::info_span!(
+                "extract",
+                extractor.version = %self.extractor.version(),
+                otel.status_code = field::Empty,
+            ))
             .await
-            .map_err(|error| StageError::from_provider(Stage::Extract, &error))?;
+            .map_err(|error| StageError::from_provider(Stage::Extract, &error))
+            .inspect_err(fail_current)?;
         self.observer
             .stage_finished(job, Stage::Extract, timer.elapsed());
 
@@ -372,8 +424,16 @@ impl Pipeline {
         let extraction = self
             .resolver
             .resolve(extraction, self.store.as_ref())
+            .instrument(tracing::info_span!(
+                "resolve",
+                otel.status_code = field::Empty
+            ))
             .await
-            .map_err(|error| StageError::from_provider(Stage::Resolve, &error))?;
+            .map_err(|error| StageError::from_provider(Stage::Resolve, &error))
+            .inspect_err(fail_current)?;
+        let episode_span = Span::current();
+        episode_span.record("segments.count", prepared.transcript.segments.len());
+        episode_span.record("entities.count", extraction.entities.len());
         self.observer
             .stage_finished(job, Stage::Resolve, timer.elapsed());
 
@@ -391,8 +451,13 @@ impl Pipeline {
         let written = self
             .store
             .write_episode(&graph)
+            .instrument(tracing::info_span!(
+                "store.write",
+                otel.status_code = field::Empty
+            ))
             .await
-            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))?;
+            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))
+            .inspect_err(fail_current)?;
         self.observer
             .stage_finished(job, Stage::StoreWrite, timer.elapsed());
 
@@ -419,4 +484,48 @@ impl Pipeline {
             && record.transcript_hash.as_deref() == Some(raw.hash.as_str())
             && record.extractor_version.as_deref() == Some(self.extractor.version().as_str()))
     }
+}
+
+/// The span of one episode; stage spans are its children.
+fn episode_span(job: &EpisodeJob) -> Span {
+    tracing::info_span!(
+        "episode.process",
+        podcast.id = %job.podcast.id,
+        episode.id = %job.episode.id,
+        outcome = field::Empty,
+        segments.count = field::Empty,
+        entities.count = field::Empty,
+        error.type = field::Empty,
+        otel.status_code = field::Empty,
+        otel.status_message = field::Empty,
+    )
+}
+
+/// Records an episode's outcome on its span; a failure sets the error status.
+fn record_outcome(span: &Span, outcome: &EpisodeOutcome) {
+    let name = match outcome {
+        EpisodeOutcome::Processed(_) => "processed",
+        EpisodeOutcome::Skipped(SkipReason::Unchanged) => "unchanged",
+        EpisodeOutcome::Skipped(SkipReason::NoTranscript) => "no_transcript",
+        EpisodeOutcome::Failed(_) => "failed",
+    };
+    span.record("outcome", name);
+    if let EpisodeOutcome::Failed(error) = outcome {
+        span.record("error.type", error.kind.as_str());
+        span.record("otel.status_code", "ERROR");
+        span.record("otel.status_message", error.to_string().as_str());
+    }
+}
+
+/// Marks the current stage span as failed and records the error as an event on it.
+fn fail_current(error: &StageError) {
+    let span = Span::current();
+    span.record("otel.status_code", "ERROR");
+    tracing::warn!(
+        target: "podgraph::pipeline",
+        stage = error.stage.as_str(),
+        error.kind = error.kind.as_str(),
+        "stage failed: {}",
+        error.message
+    );
 }
