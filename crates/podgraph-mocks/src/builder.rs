@@ -1,8 +1,8 @@
 //! [`EpisodeGraphBuilder`]: small, valid [`EpisodeGraph`]s for tests.
 //!
 //! Tests describe an episode by its segments and the names, quotes and relationships they
-//! care about; the builder derives every id the way the pipeline does and computes spans,
-//! times, mentions and evidence so that the graph keeps the provenance contract.
+//! care about. The builder derives every id the way the pipeline does, and it computes
+//! spans, times, mentions and evidence so that the graph keeps the provenance contract.
 //!
 //! ```
 //! use podgraph_core::model::{EntityKind, RelationKind};
@@ -95,8 +95,9 @@ struct PendingRelationship {
 ///   [`EpisodeGraphBuilder::generic_speaker`].
 /// - Each entity is mentioned wherever its name or an alias occurs in a segment as whole
 ///   words, with the exact case.
-/// - Quotes and insight evidence must occur verbatim in one segment; relationships take
-///   the first segment that mentions both entities, else one that mentions the source.
+/// - Quotes and insight evidence must occur verbatim in one segment.
+/// - A relationship's evidence is the first segment that mentions both entities, else the
+///   first one that mentions the source.
 pub struct EpisodeGraphBuilder {
     podcast: Podcast,
     guid: String,
@@ -117,13 +118,13 @@ pub struct EpisodeGraphBuilder {
 }
 
 impl EpisodeGraphBuilder {
-    /// An episode with item guid `guid` of a podcast titled `podcast_title` (its id is
-    /// derived from the title, as for a feed without guid or URL).
+    /// Starts an episode with item guid `guid` of a podcast titled `podcast_title`. The
+    /// podcast id is derived from the title, as for a feed without guid or URL.
     pub fn new(podcast_title: &str, guid: &str) -> Self {
         Self::for_podcast(Podcast::new(None, None, podcast_title), guid)
     }
 
-    /// An episode with item guid `guid` of `podcast`.
+    /// Starts an episode with item guid `guid` of `podcast`.
     pub fn for_podcast(podcast: Podcast, guid: &str) -> Self {
         Self {
             podcast,
@@ -500,8 +501,8 @@ impl EpisodeGraphBuilder {
         })
     }
 
-    /// Listed entities, then speakers and `podcast:person` entries as person entities,
-    /// without duplicate ids.
+    /// Returns the listed entities, then speakers and `podcast:person` entries as person
+    /// entities, without duplicate ids.
     fn build_entities(&self, transcript: &NormalizedTranscript) -> Vec<Entity> {
         let speakers = transcript
             .speakers
@@ -559,7 +560,7 @@ fn evidence_in(segment: &Segment, start: usize, len: usize) -> Evidence {
     }
 }
 
-/// Evidence of the first segment containing `text` verbatim.
+/// Locates the first segment containing `text` verbatim and returns its evidence.
 fn locate(transcript: &NormalizedTranscript, text: &str) -> Option<Evidence> {
     if text.is_empty() {
         return None;
@@ -570,8 +571,8 @@ fn locate(transcript: &NormalizedTranscript, text: &str) -> Option<Evidence> {
     })
 }
 
-/// Whole-word, case-sensitive occurrences of each entity's name and aliases, in text
-/// order. A shorter alias inside a longer match of the same entity is not counted again.
+/// Finds the whole-word, case-sensitive occurrences of each entity's name and aliases, in
+/// text order. A shorter alias inside a longer match of the same entity is not counted again.
 fn find_mentions(entities: &[Entity], transcript: &NormalizedTranscript) -> Vec<Mention> {
     let mut mentions = Vec::new();
     for entity in entities {

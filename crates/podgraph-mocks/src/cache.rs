@@ -37,9 +37,9 @@ struct Entries {
 
 /// An in-process cache with per-entry expiry and a maximum entry count.
 ///
-/// When a new key arrives at the maximum, expired entries are dropped first; if the cache
-/// is still full, the entry that expires soonest is evicted, and among entries expiring at
-/// the same moment the oldest. A maximum of 0 stores nothing. Time comes from a [`Clock`]:
+/// When a new key arrives at the maximum, expired entries are dropped first. If the cache
+/// is still full, the entry that expires soonest is evicted, and among entries that expire
+/// at the same moment, the oldest. A maximum of 0 stores nothing. Time comes from a [`Clock`]:
 /// the default [`TokioClock`] follows `tokio::time::pause()` in tests.
 pub struct MemoryCache<C = TokioClock> {
     entries: Mutex<Entries>,
@@ -55,14 +55,14 @@ impl Default for MemoryCache {
 }
 
 impl MemoryCache {
-    /// A cache of at most `max_entries` entries on the tokio clock.
+    /// Creates a cache of at most `max_entries` entries that reads time from the tokio clock.
     pub fn new(max_entries: usize) -> Self {
         Self::with_clock(max_entries, TokioClock)
     }
 }
 
 impl<C: Clock> MemoryCache<C> {
-    /// A cache of at most `max_entries` entries that reads time from `clock`.
+    /// Creates a cache of at most `max_entries` entries that reads time from `clock`.
     pub fn with_clock(max_entries: usize, clock: C) -> Self {
         Self {
             entries: Mutex::new(Entries::default()),
@@ -79,7 +79,7 @@ impl<C: Clock> MemoryCache<C> {
         self
     }
 
-    /// Number of entries that have not expired.
+    /// Returns the number of entries that have not expired.
     pub fn len(&self) -> usize {
         let now = self.clock.now();
         match self.lock("cache.len") {
@@ -88,7 +88,7 @@ impl<C: Clock> MemoryCache<C> {
         }
     }
 
-    /// Whether no unexpired entry is stored.
+    /// Checks whether no unexpired entry is stored.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -8,10 +8,10 @@ use tokio::time::Instant;
 /// A monotonic time source.
 ///
 /// [`TokioClock`] follows `tokio::time`, so a test that calls `tokio::time::pause()` and
-/// `tokio::time::advance()` controls it. [`ManualClock`] moves only when told to and works
-/// without a runtime.
+/// `tokio::time::advance()` controls it. [`ManualClock`] moves only when advanced and
+/// works without a runtime.
 pub trait Clock: Send + Sync {
-    /// The current instant.
+    /// Returns the current instant.
     fn now(&self) -> Instant;
 }
 
@@ -25,7 +25,7 @@ impl Clock for TokioClock {
     }
 }
 
-/// A clock that stands still until [`ManualClock::advance`] is called. Clones share the
+/// A clock that does not move until [`ManualClock::advance`] is called. Clones share the
 /// same time.
 #[derive(Clone, Debug)]
 pub struct ManualClock {
@@ -40,11 +40,12 @@ impl Default for ManualClock {
 }
 
 impl ManualClock {
-    /// The largest offset from the start, about 100 years: far beyond any test deadline,
-    /// and small enough that every platform's `Instant` can represent it.
+    /// The largest offset from the start, about 100 years. It is far beyond any test
+    /// deadline and small enough to add to an `Instant` on Linux, macOS and Windows. The
+    /// addition is checked anyway.
     pub const MAX_OFFSET: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
 
-    /// A clock that starts at the current instant.
+    /// Creates a clock that starts at the current instant.
     pub fn new() -> Self {
         Self {
             start: Instant::now(),
@@ -58,7 +59,7 @@ impl ManualClock {
         *offset = offset.saturating_add(by).min(Self::MAX_OFFSET);
     }
 
-    /// Time passed since the clock was created.
+    /// Returns the time passed since the clock was created.
     pub fn elapsed(&self) -> Duration {
         *self.offset.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -11,10 +11,10 @@ use crate::store::check_extraction;
 
 /// An [`Extractor`] that returns the same [`Extraction`] for every episode with segments.
 ///
-/// It keeps the extractor contract: a transcript without segments yields an empty
-/// extraction, and the returned extraction must keep the provenance contract against the
-/// transcript it is called with (evidence in its segments and text, references to listed
-/// entities and quotes). An extraction that does not fit fails with `Unexpected`, naming
+/// It keeps the extractor contract, so a transcript without segments yields an empty
+/// extraction. The returned extraction must also keep the provenance contract against the
+/// transcript of the call: evidence in its segments and text, references to listed
+/// entities and quotes. An extraction that does not fit fails with `Unexpected` and names
 /// the first offending item, so a test with inconsistent fixtures fails early.
 pub struct FixedExtractor {
     version: String,
@@ -23,7 +23,8 @@ pub struct FixedExtractor {
 }
 
 impl FixedExtractor {
-    /// An extractor reporting `version` (for example `fixed/1`) and returning `extraction`.
+    /// Creates an extractor that reports `version` (for example `fixed/1`) and returns
+    /// `extraction`.
     pub fn new(version: impl Into<String>, extraction: Extraction) -> Self {
         Self {
             version: version.into(),
@@ -32,7 +33,7 @@ impl FixedExtractor {
         }
     }
 
-    /// Ids of the episodes `extract` was called with, in order.
+    /// Returns the ids of the episodes `extract` was called with, in order.
     pub fn calls(&self) -> Vec<EpisodeId> {
         self.lock_calls().clone()
     }
@@ -69,5 +70,65 @@ impl Extractor for FixedExtractor {
             )
         })?;
         Ok(self.extraction.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use podgraph_core::model::EntityKind;
+
+    use super::*;
+    use crate::builder::EpisodeGraphBuilder;
+
+    fn graph() -> podgraph_core::model::EpisodeGraph {
+        EpisodeGraphBuilder::new("Rust Talk", "ep-1")
+            .segment("Alice", "Rust is fast.")
+            .entity(EntityKind::Product, "Rust")
+            .quote("Rust is fast.", 0.5)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn returns_the_fixed_extraction_and_version() {
+        let graph = graph();
+        let extractor = FixedExtractor::new("fixed/7", graph.extraction.clone());
+        assert_eq!(extractor.version(), "fixed/7");
+
+        let extraction = extractor
+            .extract(&graph.episode, &graph.transcript)
+            .await
+            .unwrap();
+        assert_eq!(extraction, graph.extraction);
+        assert_eq!(extractor.calls(), [graph.episode.id]);
+    }
+
+    #[tokio::test]
+    async fn empty_transcript_gives_empty_extraction() {
+        let graph = graph();
+        let extractor = FixedExtractor::new("fixed/1", graph.extraction.clone());
+        let mut empty = graph.transcript.clone();
+        empty.segments.clear();
+        empty.text.clear();
+
+        let extraction = extractor.extract(&graph.episode, &empty).await.unwrap();
+        assert_eq!(extraction, Extraction::default());
+    }
+
+    #[tokio::test]
+    async fn extraction_from_another_transcript_is_rejected() {
+        let graph = graph();
+        let other = EpisodeGraphBuilder::new("Rust Talk", "ep-2")
+            .segment("Alice", "Something else entirely.")
+            .build()
+            .unwrap();
+        let extractor = FixedExtractor::new("fixed/1", graph.extraction.clone());
+
+        let error = extractor
+            .extract(&other.episode, &other.transcript)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unexpected);
+        assert!(error.message().contains("not in the transcript"), "{error}");
     }
 }

@@ -27,7 +27,7 @@ pub struct StaticDocument {
 }
 
 impl StaticDocument {
-    /// A document with a body and a content type, without validators.
+    /// Creates a document with a body and a content type, without validators.
     pub fn new(body: impl Into<Bytes>, content_type: impl Into<String>) -> Self {
         Self {
             body: body.into(),
@@ -65,16 +65,17 @@ struct Routes {
 /// A [`Fetcher`] over a map of location to document, for tests and offline runs.
 ///
 /// Unknown locations are `NotFound` and a blank location is `InvalidInput`. Conditional
-/// requests follow HTTP: a matching `ETag` (weak comparison) gives `NotModified`; without an
-/// `ETag` in the request, a `Last-Modified` at or before the request's date does too.
-/// Redirects are followed up to [`MAX_REDIRECTS`]. Every request is recorded.
+/// requests follow HTTP, so a matching `ETag` (weak comparison) gives `NotModified`. When
+/// the request has no `ETag`, a `Last-Modified` at or before the request's date gives
+/// `NotModified` too. Redirects are followed up to [`MAX_REDIRECTS`]. Every request is
+/// recorded.
 #[derive(Default)]
 pub struct StaticFetcher {
     state: Mutex<Routes>,
 }
 
 impl StaticFetcher {
-    /// A fetcher that serves nothing yet.
+    /// Creates a fetcher that serves nothing yet.
     pub fn new() -> Self {
         Self::default()
     }
@@ -118,7 +119,7 @@ impl StaticFetcher {
         self
     }
 
-    /// Every request received, in order.
+    /// Returns every request received, in order.
     pub fn requests(&self) -> Vec<FetchRequest> {
         self.routes().requests.clone()
     }
@@ -137,7 +138,7 @@ fn weak_etag_match(a: &str, b: &str) -> bool {
     opaque(a) == opaque(b)
 }
 
-/// Whether the server's copy is unchanged since the client's validators.
+/// Checks whether the server's copy is unchanged since the client's validators.
 ///
 /// `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 section 13.2.2).
 /// Dates are compared as instants when both parse as HTTP dates, else as strings.

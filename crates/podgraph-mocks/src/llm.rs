@@ -30,7 +30,7 @@ struct Script {
 ///
 /// For each call, the first rule added with [`ScriptedLlm::reply_when`] or
 /// [`ScriptedLlm::fail_when`] whose substring occurs in the system or user prompt decides
-/// the outcome; rules stay in place. Otherwise the next reply queued with
+/// the outcome, and the rule stays in place. Otherwise the next reply queued with
 /// [`ScriptedLlm::push_reply`] or [`ScriptedLlm::push_failure`] is used and consumed. A call
 /// with nothing scripted fails with `Unexpected`.
 ///
@@ -48,7 +48,7 @@ impl Default for ScriptedLlm {
 }
 
 impl ScriptedLlm {
-    /// An empty script reporting `scripted` as its `gen_ai.system`.
+    /// Creates an empty script that reports `scripted` as its `gen_ai.system`.
     pub fn new() -> Self {
         Self {
             system: "scripted".to_owned(),
@@ -102,17 +102,17 @@ impl ScriptedLlm {
         self
     }
 
-    /// Every request received, in order, failed calls included.
+    /// Returns every request received, in order, failed calls included.
     pub fn requests(&self) -> Vec<CompletionRequest> {
         self.script().requests.clone()
     }
 
-    /// Token usage summed over the successful calls.
+    /// Returns the token usage summed over the successful calls.
     pub fn usage(&self) -> TokenUsage {
         self.script().usage
     }
 
-    /// Queued replies not used yet.
+    /// Returns the number of queued replies not used yet.
     pub fn remaining(&self) -> usize {
         self.script().queue.len()
     }

@@ -55,14 +55,14 @@ struct QueueState {
 
 /// An in-process work queue with at-least-once delivery.
 ///
-/// - `enqueue` returns the id of the job already queued under the same [`Job::key`] while
-///   that job is ready or in flight; the new payload is dropped. Once the job is
+/// - `enqueue` deduplicates by [`Job::key`]. While a job with the same key is ready or in
+///   flight, it returns that job's id and drops the new payload. Once the job is
 ///   acknowledged or dead-lettered, the key can be queued again.
 /// - `claim` hands out jobs whose lease expired first (oldest expiry first), then ready
 ///   jobs in arrival order, and counts one attempt per delivery.
 /// - `ack` removes the job; acknowledging an unknown or finished job succeeds.
-/// - `fail` leaves the job leased, so it is delivered again once the lease expires; on the
-///   attempt that reaches the maximum it moves to [`MemoryQueue::dead_letters`]. A `fail`
+/// - `fail` leaves the job leased, so it is delivered again once the lease expires. On the
+///   attempt that reaches the maximum, it moves to [`MemoryQueue::dead_letters`]. A `fail`
 ///   from an older delivery than the current one is ignored, because the job is already
 ///   being retried.
 ///
@@ -80,16 +80,16 @@ impl Default for MemoryQueue {
 }
 
 impl MemoryQueue {
-    /// A queue that dead-letters a job after `max_attempts` deliveries (at least 1) on the
-    /// tokio clock.
+    /// Creates a queue that dead-letters a job after `max_attempts` deliveries (at least 1)
+    /// and reads time from the tokio clock.
     pub fn new(max_attempts: u32) -> Self {
         Self::with_clock(max_attempts, TokioClock)
     }
 }
 
 impl<C: Clock> MemoryQueue<C> {
-    /// A queue that dead-letters a job after `max_attempts` deliveries (at least 1) and
-    /// reads time from `clock`.
+    /// Creates a queue that dead-letters a job after `max_attempts` deliveries (at least 1)
+    /// and reads time from `clock`.
     pub fn with_clock(max_attempts: u32, clock: C) -> Self {
         Self {
             state: Mutex::new(QueueState::default()),
@@ -98,12 +98,12 @@ impl<C: Clock> MemoryQueue<C> {
         }
     }
 
-    /// Deliveries allowed per job.
+    /// Returns the deliveries allowed per job.
     pub fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
-    /// Jobs that failed on their last allowed attempt, oldest first.
+    /// Returns the jobs that failed on their last allowed attempt, oldest first.
     pub fn dead_letters(&self) -> Vec<DeadLetter> {
         match self.lock("queue.dead_letters") {
             Ok(state) => state.dead.clone(),
@@ -337,7 +337,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn acked_job_is_never_redelivered_and_ack_is_idempotent() {
+    async fn ack_is_final_and_idempotent() {
         let (queue, clock) = queue(3);
         let id = queue.enqueue(&job("a")).await.unwrap();
         queue.claim("w", 1, LEASE).await.unwrap();
@@ -408,7 +408,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn duplicate_key_is_deduplicated_while_ready_or_in_flight() {
+    async fn duplicate_key_is_deduplicated() {
         let (queue, _) = queue(3);
         let first = queue.enqueue(&job("episode-1")).await.unwrap();
         assert_eq!(queue.enqueue(&job("episode-1")).await.unwrap(), first);

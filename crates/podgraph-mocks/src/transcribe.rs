@@ -33,7 +33,7 @@ pub struct ScriptedTranscriber {
 }
 
 impl ScriptedTranscriber {
-    /// A transcriber with nothing scripted.
+    /// Creates a transcriber with nothing scripted.
     pub fn new() -> Self {
         Self::default()
     }
@@ -69,7 +69,7 @@ impl ScriptedTranscriber {
         self
     }
 
-    /// Every request received, in order.
+    /// Returns every request received, in order.
     pub fn requests(&self) -> Vec<AudioSource> {
         self.script().requests.clone()
     }

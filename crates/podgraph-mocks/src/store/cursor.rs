@@ -8,7 +8,7 @@
 use podgraph_core::provider::{Page, PageRequest};
 use podgraph_core::{ErrorKind, ProviderError, ProviderResult};
 
-/// Page size used when a request asks for 0 items.
+/// Page size used when a request sets a limit of 0.
 pub const DEFAULT_PAGE_LIMIT: usize = 50;
 
 /// Largest page size; larger requests are capped to it.
@@ -77,7 +77,7 @@ pub(crate) fn decode<K: CursorKey>(cursor: &str, operation: &'static str) -> Pro
         .ok_or_else(invalid)
 }
 
-/// The effective page size of a request.
+/// Returns the page size that applies to a request.
 pub(crate) fn page_limit(request: &PageRequest) -> usize {
     match request.limit {
         0 => DEFAULT_PAGE_LIMIT,
@@ -179,7 +179,7 @@ mod tests {
     }
 
     #[test]
-    fn zero_limit_uses_default_and_large_limit_is_capped() {
+    fn page_limit_defaults_and_caps() {
         assert_eq!(page_limit(&PageRequest::first(0)), DEFAULT_PAGE_LIMIT);
         assert_eq!(page_limit(&PageRequest::first(usize::MAX)), MAX_PAGE_LIMIT);
     }

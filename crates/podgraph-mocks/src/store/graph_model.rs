@@ -66,7 +66,7 @@ impl NodeLabel {
         Self::Insight,
     ];
 
-    /// The label as stores write it.
+    /// Returns the label as stores write it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Podcast => "Podcast",
@@ -103,7 +103,7 @@ pub enum RelationshipType {
     Mentions,
     /// Episode to topic.
     Discusses,
-    /// Person to a quote they said.
+    /// Person to a quote spoken by them.
     Said,
     /// Quote or insight to its segment.
     FromSegment,
@@ -134,7 +134,7 @@ impl RelationshipType {
         Self::RelatedTo,
     ];
 
-    /// The type as stores write it.
+    /// Returns the type as stores write it.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::HasEpisode => "HAS_EPISODE",
@@ -163,7 +163,8 @@ pub(crate) enum Fact {
 }
 
 impl Fact {
-    /// Whether this fact is a node of its own; the `Person` label sits on an `Entity` node.
+    /// Checks whether this fact is a node of its own. The `Person` label is a second label
+    /// of an `Entity` node, so it is not.
     pub(crate) fn is_distinct_node(&self) -> bool {
         matches!(self, Self::Node(label, _) if *label != NodeLabel::Person)
     }
@@ -173,7 +174,7 @@ impl Fact {
     }
 }
 
-/// The facts one graph contributes. Expects a graph whose duplicates were folded.
+/// Lists the facts one graph contributes. Expects a graph whose duplicates were folded.
 pub(crate) fn episode_facts(graph: &EpisodeGraph) -> BTreeSet<Fact> {
     use NodeLabel as N;
     use RelationshipType as R;
@@ -288,7 +289,7 @@ pub(crate) fn episode_facts(graph: &EpisodeGraph) -> BTreeSet<Fact> {
     facts
 }
 
-/// Counts the union of several episodes' facts by label and type, in report order,
+/// Counts the union of several episodes' facts by label and type, in report order, with
 /// zero counts included.
 pub(crate) fn count_facts<'a>(
     episodes: impl IntoIterator<Item = &'a BTreeSet<Fact>>,

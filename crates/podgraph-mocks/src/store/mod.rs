@@ -30,10 +30,10 @@ use state::State;
 /// It implements every [`GraphStore`] contract:
 ///
 /// - `write_episode` checks the graph first and rejects one that breaks a constraint with
-///   `InvalidInput`, changing nothing. The constraints: the podcast, episode and segments
-///   agree on their ids; every evidence span lies in the episode text and names one of
-///   its segments; every referenced entity and quote is listed; scores and weights are
-///   finite; an episode id stays with one podcast. A valid graph then replaces the
+///   `InvalidInput`, changing nothing. The podcast, episode and segments must agree on
+///   their ids. Every evidence span must lie in the episode text and name one of its
+///   segments. Every referenced entity and quote must be listed, and scores and weights
+///   must be finite. An episode id stays with one podcast. A valid graph then replaces the
 ///   episode's previous graph in one step under the write lock, so readers see the old or
 ///   the new version, never a mix.
 /// - Duplicates inside a graph are folded as unique keys would fold them (entities, topics,
@@ -55,20 +55,20 @@ pub struct MemoryGraphStore {
 }
 
 impl MemoryGraphStore {
-    /// An empty store.
+    /// Creates an empty store.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// How many times `migrate` ran.
+    /// Returns how many times `migrate` ran.
     pub fn migrations_run(&self) -> u64 {
         self.read("store.migrations_run")
             .map(|state| state.migrations)
             .unwrap_or(0)
     }
 
-    /// The stored graph of an episode, with duplicates folded, or `None` when the episode
-    /// was never written.
+    /// Returns the stored graph of an episode, with duplicates folded, or `None` when the
+    /// episode was never written.
     pub fn episode_graph(&self, id: EpisodeId) -> Option<EpisodeGraph> {
         let state = self.read("store.episode_graph").ok()?;
         state.episodes.get(&id).map(|stored| stored.graph.clone())

@@ -206,7 +206,7 @@ impl CursorKey for QuoteOrder {
 }
 
 impl State {
-    /// Mention and episode counts of every mentioned entity.
+    /// Counts the mentions and mentioning episodes of every mentioned entity.
     pub(crate) fn mention_counts(&self) -> BTreeMap<EntityId, MentionCounts> {
         let mut counts: BTreeMap<EntityId, MentionCounts> = BTreeMap::new();
         for (episode_id, stored) in &self.episodes {
@@ -219,7 +219,8 @@ impl State {
         counts
     }
 
-    /// The listing summary of an entity node, or `None` when no stored episode lists it.
+    /// Builds the listing summary of an entity node, or `None` when no stored episode
+    /// lists it.
     pub(crate) fn entity_summary(
         &self,
         id: EntityId,
@@ -476,8 +477,8 @@ impl State {
     }
 }
 
-/// The episode's speakers in order of first appearance: the transcript's list, or the
-/// segments' speakers when the list is empty.
+/// Returns the episode's speakers in order of first appearance: the transcript's list, or
+/// the segments' speakers when that list is empty.
 fn speakers_in_order(graph: &podgraph_core::model::EpisodeGraph) -> Vec<String> {
     if !graph.transcript.speakers.is_empty() {
         return graph.transcript.speakers.clone();

@@ -16,8 +16,8 @@ pub(crate) struct StoredEpisode {
     pub(crate) facts: BTreeSet<Fact>,
 }
 
-/// What the store knows about an entity for resolution. Kept after the entity node is
-/// removed, so that a later episode resolves the same names to the same id.
+/// An entry of the aliases table, used for resolution. It is kept after the entity node
+/// is removed, so that a later episode resolves the same names to the same id.
 pub(crate) struct KnownEntity {
     pub(crate) kind: EntityKind,
     pub(crate) name: String,
@@ -41,7 +41,7 @@ pub(crate) struct State {
 
 impl State {
     /// Replaces the episode's subgraph with `graph`, which must be checked and folded.
-    /// Cannot fail, so the store never holds half of a write.
+    /// It cannot fail, so the store never contains half of a write.
     pub(crate) fn replace_episode(&mut self, graph: EpisodeGraph) -> WriteSummary {
         let facts = episode_facts(&graph);
         let episode_id = graph.episode.id;

@@ -7,12 +7,12 @@ use podgraph_core::model::{
 };
 use podgraph_core::{EntityId, QuoteId, SegmentId};
 
-/// Checks the provenance contract of an extraction against its transcript: every piece of
-/// evidence names a segment of the transcript and a span inside its text, every entity
-/// reference (mentions, relationships, insights, speakers) names a listed entity, every
-/// insight's quote is listed, and every score and weight is finite.
+/// Checks the provenance contract of an extraction against its transcript.
 ///
-/// Returns a lowercase message naming the first offending item.
+/// Every piece of evidence must name a segment of the transcript and a span inside its
+/// text. Every entity reference (mentions, relationships, insights, speakers) must name a
+/// listed entity, and every insight's quote must be listed. Scores and weights must be
+/// finite. Returns a lowercase message naming the first offending item.
 pub(crate) fn check_extraction(
     transcript: &NormalizedTranscript,
     extraction: &Extraction,
@@ -192,10 +192,12 @@ fn check_finite(value: f32, what: impl Fn() -> String) -> Result<(), String> {
     }
 }
 
-/// Folds duplicates the way a store's unique keys would: entities by id (aliases and merge
-/// decisions combined, the first listing's name, kind and confidence kept), mentions by
-/// entity, segment and span, topics, quotes and insights by id, chapters by start time.
-/// Relationships are kept as they are; their weights add up.
+/// Folds duplicates the way a store's unique keys would fold them.
+///
+/// Entities are folded by id: aliases and merge decisions are combined, and the first
+/// listing's name, kind and confidence are kept. Mentions are folded by entity, segment
+/// and span, topics, quotes and insights by id, and chapters by start time. Relationships
+/// are kept as they are, because their weights add up.
 pub(crate) fn fold_duplicates(graph: &EpisodeGraph) -> EpisodeGraph {
     let mut folded = graph.clone();
     let extraction = &mut folded.extraction;
