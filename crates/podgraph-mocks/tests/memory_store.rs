@@ -1005,3 +1005,78 @@ async fn concurrent_writers_and_readers_agree() {
     assert_eq!(rust_detail.summary.mention_count, 16);
     assert_eq!(rust_detail.summary.episode_count, 16);
 }
+
+/// Every order of `items`, by Heap's algorithm.
+fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+    fn permute<T: Clone>(k: usize, items: &mut Vec<T>, out: &mut Vec<Vec<T>>) {
+        if k <= 1 {
+            out.push(items.clone());
+            return;
+        }
+        for i in 0..k {
+            permute(k - 1, items, out);
+            let swap_with = if k % 2 == 0 { i } else { 0 };
+            items.swap(swap_with, k - 1);
+        }
+    }
+    let mut items = items.to_vec();
+    let mut out = Vec::new();
+    permute(items.len(), &mut items, &mut out);
+    out
+}
+
+#[tokio::test]
+async fn any_write_history_matches_a_fresh_store() {
+    let without_rust = EpisodeGraphBuilder::new("Rust Talk", "ep-2")
+        .segment("Alice", "Nothing technical today.")
+        .build()
+        .unwrap();
+    let writes = [episode_a(), episode_b(), episode_a_changed(), without_rust];
+    let orders = permutations(&writes);
+    assert_eq!(orders.len(), 24);
+
+    for order in orders {
+        let replayed = store_with(&order).await;
+
+        // The last write of each episode is what a fresh store would hold.
+        let mut latest: Vec<EpisodeGraph> = Vec::new();
+        for graph in order.iter().rev() {
+            if latest.iter().all(|g| g.episode.id != graph.episode.id) {
+                latest.push(graph.clone());
+            }
+        }
+        let fresh = store_with(&latest).await;
+
+        let history: Vec<&str> = order.iter().map(|g| g.transcript.text.as_str()).collect();
+        assert_eq!(
+            replayed.stats().await.unwrap(),
+            fresh.stats().await.unwrap(),
+            "{history:?}"
+        );
+        assert_eq!(
+            replayed.stats().await.unwrap(),
+            expected_stats(&order),
+            "{history:?}"
+        );
+        let all = EntityFilter::default();
+        let page = PageRequest::first(100);
+        assert_eq!(
+            replayed.entities(&all, &page).await.unwrap(),
+            fresh.entities(&all, &page).await.unwrap(),
+            "{history:?}"
+        );
+        assert_eq!(
+            replayed
+                .quotes(&QuoteFilter::default(), &page)
+                .await
+                .unwrap(),
+            fresh.quotes(&QuoteFilter::default(), &page).await.unwrap(),
+            "{history:?}"
+        );
+        assert_eq!(
+            replayed.neighbours(rust(), 2, 10).await.unwrap(),
+            fresh.neighbours(rust(), 2, 10).await.unwrap(),
+            "{history:?}"
+        );
+    }
+}
