@@ -7,7 +7,7 @@ use podgraph_core::model::{Entity, EntityKind, EpisodeGraph, Podcast};
 use podgraph_core::provider::{EpisodeRecord, EpisodeStatus, WriteSummary};
 use podgraph_core::{EntityId, EpisodeId, PodcastId};
 
-use super::graph_model::{Fact, episode_facts};
+use super::graph_model::{Fact, NodeLabel, episode_facts};
 use crate::text::normalize_name;
 
 /// An episode as stored: its graph with duplicates folded, and the facts it contributes.
@@ -69,22 +69,10 @@ impl State {
             self.entities.insert(entity.id, entity.clone());
             self.remember(entity);
         }
-        if let Some(old) = &previous {
-            let listed_now: BTreeSet<EntityId> =
-                graph.extraction.entities.iter().map(|e| e.id).collect();
-            for entity in &old.graph.extraction.entities {
-                let orphaned = !listed_now.contains(&entity.id)
-                    && !self.episodes.values().any(|other| {
-                        other
-                            .graph
-                            .extraction
-                            .entities
-                            .iter()
-                            .any(|e| e.id == entity.id)
-                    });
-                if orphaned {
-                    self.entities.remove(&entity.id);
-                }
+        // An entity node goes once no stored episode lists it, like its `Entity` fact.
+        for fact in &removed {
+            if let Fact::Node(NodeLabel::Entity, id) = fact {
+                self.entities.remove(&EntityId::from_uuid(*id));
             }
         }
 
