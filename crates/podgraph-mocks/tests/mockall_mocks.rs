@@ -119,6 +119,7 @@ impl EpisodeLoader for GraphLoader {
         _job: &EpisodeJob,
     ) -> Result<Option<RawTranscript>, StageError> {
         Ok(Some(RawTranscript {
+            chapters_json: None,
             location: "memory://episode".to_owned(),
             bytes: Bytes::from(self.0.transcript.text.clone()),
             content_type: None,

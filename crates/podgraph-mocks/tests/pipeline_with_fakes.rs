@@ -28,6 +28,7 @@ impl EpisodeLoader for GraphLoader {
         job: &EpisodeJob,
     ) -> Result<Option<RawTranscript>, StageError> {
         Ok(Some(RawTranscript {
+            chapters_json: None,
             location: format!("memory://{}", job.episode.id),
             bytes: Bytes::from(self.graph.transcript.text.clone()),
             content_type: Some("text/vtt".to_owned()),
