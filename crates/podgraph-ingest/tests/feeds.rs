@@ -3,7 +3,7 @@
 //! The expected values below were read from the fixture files themselves (counted and
 //! checked by hand or with a separate XML tool), not taken from this parser's output.
 //! Podcast ids of feeds without `podcast:guid` are the Podcasting 2.0 UUIDv5 of the
-//! normalised self link; episode ids are UUIDv5 of the podcast id and `guid:<guid>`.
+//! normalised self link. Episode ids are UUIDv5 of the podcast id and `guid:<guid>`.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -119,7 +119,7 @@ fn uuid(id: impl std::fmt::Display) -> String {
     id.to_string()
 }
 
-/// The episode id of `guid` in the podcast `podcast_id`.
+/// Derives the episode id of `guid` in the podcast `podcast_id`.
 fn guid_episode_id(podcast_id: PodcastId, guid: &str) -> EpisodeId {
     EpisodeId::derive(podcast_id, &EpisodeKey::Guid { guid: guid.into() })
 }
@@ -197,7 +197,7 @@ fn no_agenda_feed() {
         ))
     );
 
-    // The first 14 items credit both hosts; the 15 older ones credit nobody.
+    // The first 14 items credit both hosts, and the 15 older ones credit no one.
     let hosts = [
         person(
             "Adam Curry",
@@ -924,7 +924,7 @@ fn podcast_namespace_example() {
 }
 
 #[test]
-fn podcast_namespace_schema_wrapper_is_not_a_feed() {
+fn schema_wrapper_is_not_a_feed() {
     let bytes = read_fixture("spec/Podcastindex-org__podcast-namespace/podcast-example.xml");
     let error = parse_error(&bytes, "podcast-example.xml", &XmlLimits::default());
     assert!(
@@ -1103,7 +1103,7 @@ fn rss091_latin1_item_without_id() {
 }
 
 #[test]
-fn declared_latin1_encoding_and_https_atom_namespace() {
+fn latin1_and_https_atom_namespace() {
     let parsed = parse("edge/feed-rs__feed-rs/rss_2.0_encoding_1.xml");
     let feed = &parsed.value;
     assert_eq!(feed.encoding, "windows-1252");
@@ -1117,6 +1117,7 @@ fn declared_latin1_encoding_and_https_atom_namespace() {
         feed.podcast.image.as_deref(),
         Some("https://www.inovacaotecnologica.com.br/imagens/logobol.jpg")
     );
+
     let episode = first(feed);
     assert_eq!(
         episode.title,
@@ -1142,7 +1143,7 @@ fn declared_latin1_encoding_and_https_atom_namespace() {
 }
 
 #[test]
-fn whitespace_around_urls_and_edt_without_seconds() {
+fn trimmed_urls_and_edt_date() {
     let parsed = parse("edge/feed-rs__feed-rs/rss_2.0_example_2.xml");
     let feed = &parsed.value;
     assert_eq!(feed.podcast.title, "NASA Breaking News");
@@ -1174,7 +1175,7 @@ fn whitespace_around_urls_and_edt_without_seconds() {
 }
 
 #[test]
-fn zulu_date_and_prefixed_atom_self_link() {
+fn zulu_date_and_prefixed_self_link() {
     let parsed = parse("edge/feed-rs__feed-rs/rss_2.0_ilgiornale.xml");
     let feed = &parsed.value;
     assert_eq!(feed.podcast.title, "Il Giornale - Cronache");
@@ -1255,11 +1256,11 @@ fn relative_enclosure_needs_a_base() {
 // parsed as `file://tests/data/<name>.rss`.
 // ---------------------------------------------------------------------------------------
 
-/// Compares our result for `<name>.rss` with podcastparser's `<name>.json`. Differences
-/// of representation are mapped: podcastparser writes 0 for a missing time or date, -1 for
-/// a missing size, `application/octet-stream` for a missing type, "" for a missing link or
-/// description, resolves guids as URLs and falls back to the link, then the enclosure URL,
-/// for a missing guid. It names a feed without a title after its file, and an episode
+/// Compares our result for `<name>.rss` with podcastparser's `<name>.json`, mapping the
+/// differences of representation. podcastparser writes 0 for a missing time or date, -1
+/// for a missing size, `application/octet-stream` for a missing type and "" for a missing
+/// link or description. It resolves guids as URLs, and for a missing guid it uses the
+/// link, else the enclosure URL. It names a feed without a title after its file, and an episode
 /// without a title after its enclosure file.
 fn compare_with_podcastparser(name: &str) -> Parsed<ParsedFeed> {
     let rss = format!("edge/gpodder__podcastparser/{name}.rss");
@@ -1502,7 +1503,7 @@ fn podcastparser_episode_podcast_transcript() {
 }
 
 #[test]
-fn podcastparser_itunes_duration_with_custom_prefix() {
+fn podcastparser_itunes_custom_prefix() {
     // The iTunes namespace is bound to the prefix `it:`.
     let parsed = compare_with_podcastparser("itunes_duration");
     assert_eq!(first(&parsed.value).duration_ms, Some(1_200_000));
@@ -1718,7 +1719,7 @@ fn rss_with_items(items: &[&str]) -> String {
 }
 
 #[test]
-fn shared_guid_with_different_enclosures_gives_distinct_episodes() {
+fn shared_guid_different_enclosures_split() {
     let a = "<title>A</title><guid>g</guid><enclosure url=\"https://x.test/a.mp3\"/>";
     let b = "<title>B</title><guid>g</guid><enclosure url=\"https://x.test/b.mp3\"/>";
     let parsed = parse_text(&rss_with_items(&[a, b]));
@@ -1748,7 +1749,7 @@ fn shared_guid_with_different_enclosures_gives_distinct_episodes() {
 }
 
 #[test]
-fn shared_guid_with_same_enclosure_keeps_first() {
+fn shared_guid_same_enclosure_merges() {
     let parsed = parse_text(&rss_with_items(&[
         "<title>First</title><guid>g</guid><enclosure url=\"https://x.test/a.mp3\"/>",
         "<title>Second</title><guid>g</guid><enclosure url=\"https://x.test/a.mp3\"/>",
@@ -1769,7 +1770,7 @@ fn shared_guid_with_same_enclosure_keeps_first() {
 }
 
 #[test]
-fn shared_guid_without_enclosures_keeps_first() {
+fn shared_guid_no_enclosure_merges() {
     let parsed = parse_text(&rss_with_items(&[
         "<title>First</title><guid>g</guid>",
         "<title>Second</title><guid>g</guid>",
@@ -1800,7 +1801,7 @@ fn shared_guid_mixed_group() {
 }
 
 #[test]
-fn items_without_guid_fall_back_and_deduplicate() {
+fn guidless_items_fall_back_and_merge() {
     let parsed = parse_text(&rss_with_items(&[
         "<title>Enclosure</title><enclosure url=\"https://x.test/a.mp3\"/>",
         "<title>Link</title><link>https://x.test/page</link>",
@@ -1839,7 +1840,7 @@ fn unlicensed_duplicate_guid_feed() {
     let feed = &parsed.value;
 
     // Items 1 and 2 share the guid `.../FILE.EXT` and the same enclosure, so they are one
-    // episode (the first is kept); item 3 has its own guid `.../FILE.EXT4`.
+    // episode and the first is kept. Item 3 has its own guid `.../FILE.EXT4`.
     assert_eq!(feed.podcast.title, "Verbose title of the podcast");
     assert_eq!(
         uuid(feed.podcast.id),
@@ -2486,7 +2487,7 @@ fn season_and_episode_numbers() {
 }
 
 #[test]
-fn other_namespaces_never_overwrite_core_fields() {
+fn foreign_namespaces_keep_core_fields() {
     let text = r#"<rss xmlns:foo="http://foo.example/ns" xmlns:media="http://search.yahoo.com/mrss/"><channel>
 <foo:title>Wrong channel title</foo:title>
 <media:title>Also wrong</media:title>
@@ -2533,7 +2534,7 @@ fn html_entities_and_character_references() {
 }
 
 #[test]
-fn cdata_sections_and_unterminated_cdata_at_end() {
+fn cdata_and_unterminated_cdata() {
     let text = "<rss><channel><title><![CDATA[A & <b>B</b>]]></title>\n<item><guid>1</guid><title>Kept</title></item>\n<item><guid>2</guid><title>Cut</title><description><![CDATA[partial <i>notes</i>";
     let parsed = parse_text(text);
     assert_eq!(parsed.value.podcast.title, "A & <b>B</b>");
@@ -2598,7 +2599,7 @@ fn content_before_declaration_is_tolerated() {
 }
 
 #[test]
-fn transport_charset_and_utf16_without_bom() {
+fn transport_charset_and_bomless_utf16() {
     let latin1 = b"<rss><channel><title>Caf\xe9</title></channel></rss>";
     let source = FeedSource {
         name: "latin1.xml",
@@ -2620,7 +2621,7 @@ fn transport_charset_and_utf16_without_bom() {
 }
 
 #[test]
-fn media_and_alternate_enclosures_are_fallbacks() {
+fn fallback_enclosures() {
     let text = r#"<rss xmlns:media="http://search.yahoo.com/mrss/" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>M</title>
 <item><guid>1</guid><media:content url="https://m.example/thumb.jpg" type="image/jpeg"/><media:group><media:content url="https://m.example/1.mp4" type="video/mp4" fileSize="99"/></media:group></item>
 <item><guid>2</guid><podcast:alternateEnclosure type="audio/opus" length="5"><podcast:source uri="https://m.example/2.opus"/></podcast:alternateEnclosure></item>

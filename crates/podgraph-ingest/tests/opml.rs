@@ -135,7 +135,7 @@ fn missing_body_has_no_feeds() {
 fn unclosed_outlines_recover() {
     let text = "<opml><body>\n<outline text=\"Folder\">\n<outline xmlUrl=\"https://a.example/feed\">\n<outline xmlUrl=\"https://b.example/feed\"/>\n</body></opml>";
     let parsed = parse(text);
-    // The unclosed feed outline holds the next one, which is still found in the folder.
+    // The unclosed feed outline contains the next one, which is still found in the folder.
     assert_eq!(
         parsed.value,
         [

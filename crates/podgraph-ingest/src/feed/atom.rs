@@ -15,7 +15,7 @@ fn is_core(element: &Element) -> bool {
     matches!(element.namespace, Namespace::Atom | Namespace::None)
 }
 
-/// The `<entry>` elements of the feed, in document order.
+/// Lists the `<entry>` elements of the feed, in document order.
 pub(crate) fn entries(cx: &Context<'_, '_, '_>, feed: ElementId) -> Vec<ElementId> {
     cx.doc
         .children(feed)
@@ -114,14 +114,15 @@ pub(crate) fn read_entry(cx: &mut Context<'_, '_, '_>, entry: ElementId) -> Item
     draft
 }
 
-/// The link relation, lowercased; a link without `rel` is `alternate` (RFC 4287 4.2.7.2).
+/// Returns the link relation, lowercased. A link without `rel` is `alternate` (RFC 4287,
+/// section 4.2.7.2).
 fn link_rel(element: &Element) -> String {
     element
         .attr_trimmed("rel")
         .map_or_else(|| "alternate".to_owned(), str::to_ascii_lowercase)
 }
 
-/// An Atom text construct: `xhtml` content is taken as text, `text` and `html` as published.
+/// Reads an Atom text construct: `xhtml` content as text, `text` and `html` as published.
 fn text_construct(cx: &Context<'_, '_, '_>, id: ElementId) -> Option<String> {
     let is_xhtml = cx
         .doc

@@ -2,8 +2,8 @@
 
 use crate::diag::{Position, Warning};
 
-/// Warnings kept per code; later ones are counted and summarised in one warning, so that a
-/// hostile document with millions of repairs cannot grow the report without bound.
+/// Maximum warnings kept per code. Later ones are only counted and summarised in one
+/// warning, so a hostile document with millions of repairs cannot grow the report.
 const MAX_WARNINGS_PER_CODE: usize = 50;
 
 /// Byte offsets of the line starts of a text, for turning offsets into positions.
@@ -63,7 +63,7 @@ impl<'t> Diagnostics<'t> {
         }
     }
 
-    /// The line and column of byte `offset` of the text.
+    /// Returns the line and column of byte `offset` of the text.
     pub(crate) fn position(&self, offset: usize) -> Position {
         self.lines.position(self.text, offset)
     }
@@ -90,7 +90,7 @@ impl<'t> Diagnostics<'t> {
         }
     }
 
-    /// Counts one more warning of `code` and tells whether it is still kept.
+    /// Counts one more warning of `code` and returns whether it is still kept.
     fn admit(&mut self, code: &'static str) -> bool {
         let count = match self.counts.iter_mut().find(|(known, _)| *known == code) {
             Some((_, count)) => count,

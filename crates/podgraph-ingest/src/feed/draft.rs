@@ -15,29 +15,29 @@ use crate::feed::xml::{ElementId, XmlDocument};
 pub(crate) struct Context<'x, 't, 'd> {
     /// The element tree.
     pub(crate) doc: &'x XmlDocument<'t>,
-    /// Where repairs are recorded.
+    /// Collector of the repairs.
     pub(crate) diagnostics: &'x mut Diagnostics<'d>,
 }
 
 impl Context<'_, '_, '_> {
-    /// The element's trimmed value, or `None` when it is blank.
+    /// Returns the element's trimmed value, or `None` when it is blank.
     pub(crate) fn text(&self, id: ElementId) -> Option<String> {
         self.doc.trimmed_value(id)
     }
 
-    /// The element's text as a URL, resolved against the base in scope.
+    /// Reads the element's text as a URL, resolved against the base in scope.
     pub(crate) fn url_text(&mut self, id: ElementId) -> Option<String> {
         let raw = self.doc.value(id);
         self.doc.resolve_url(id, raw, self.diagnostics)
     }
 
-    /// An attribute as a URL, resolved against the base in scope.
+    /// Reads an attribute as a URL, resolved against the base in scope.
     pub(crate) fn url_attr(&mut self, id: ElementId, name: &str) -> Option<String> {
         let raw = self.doc.get(id).attr(name)?;
         self.doc.resolve_url(id, raw, self.diagnostics)
     }
 
-    /// An attribute trimmed, or `None` when it is missing or blank.
+    /// Returns an attribute trimmed, or `None` when it is missing or blank.
     pub(crate) fn attr(&self, id: ElementId, name: &str) -> Option<String> {
         self.doc.get(id).attr_trimmed(name).map(str::to_owned)
     }
@@ -110,7 +110,7 @@ pub(crate) struct ChannelDraft {
 }
 
 impl ChannelDraft {
-    /// The feed URL used for the podcast id: the URL the feed was fetched from, else the
+    /// Chooses the feed URL for the podcast id: the URL the feed was fetched from, else the
     /// self link, else `itunes:new-feed-url`.
     pub(crate) fn feed_url(&self, source_url: Option<&str>) -> Option<String> {
         source_url
@@ -183,7 +183,7 @@ pub(crate) struct ItemDraft {
 }
 
 impl ItemDraft {
-    /// A draft for the item whose start tag is at `offset`.
+    /// Creates an empty draft for the item whose start tag is at `offset`.
     pub(crate) fn new(offset: usize, complete: bool) -> Self {
         Self {
             offset,
@@ -254,7 +254,7 @@ impl ItemDraft {
     }
 }
 
-/// What an episode takes from its channel when the item does not say.
+/// Channel values that an episode uses when its item has none.
 #[derive(Debug)]
 pub(crate) struct ChannelDefaults<'a> {
     /// Channel `podcast:person` entries, used when the item has none.
@@ -302,11 +302,11 @@ fn read_date(
     }
 }
 
-/// Orders transcript links best first: links in the channel language (or without a
-/// language) before links in other languages; then by format (WebVTT, SRT, JSON, HTML,
-/// plain text, unknown); then full transcripts before `rel="captions"` files, because
-/// caption files are cut for display and rarely name speakers. The sort is stable, so
-/// equal links keep feed order.
+/// Orders transcript links best first. Links in the channel language (or without a
+/// language) come before links in other languages. Then the format decides: WebVTT, SRT,
+/// JSON, HTML, plain text, unknown. Then full transcripts come before `rel="captions"`
+/// files, because caption files are cut for display and rarely name speakers. The sort is
+/// stable, so equal links keep feed order.
 pub(crate) fn order_transcripts(links: &mut [TranscriptLink], channel_language: Option<&str>) {
     links.sort_by_key(|link| {
         let language_rank = match (link.language.as_deref(), channel_language) {

@@ -261,7 +261,7 @@ fn read_duration(cx: &mut Context<'_, '_, '_>, id: ElementId) -> Option<u64> {
     duration
 }
 
-/// A season or episode number: a non-negative integer that fits in 32 bits.
+/// Reads a season or episode number: a non-negative integer that fits in 32 bits.
 fn read_number(cx: &mut Context<'_, '_, '_>, id: ElementId) -> Option<u32> {
     let value = cx.text(id)?;
     match value.parse::<u32>() {
@@ -399,7 +399,7 @@ fn read_simple_chapters(cx: &mut Context<'_, '_, '_>, id: ElementId) -> Vec<Chap
     chapters
 }
 
-/// The RSS `<enclosure url type length>` element.
+/// Reads the RSS `<enclosure url type length>` element.
 pub(crate) fn read_enclosure(cx: &mut Context<'_, '_, '_>, id: ElementId) -> Option<Enclosure> {
     let Some(url) = cx.url_attr(id, "url") else {
         cx.warn_at(
@@ -416,7 +416,7 @@ pub(crate) fn read_enclosure(cx: &mut Context<'_, '_, '_>, id: ElementId) -> Opt
     })
 }
 
-/// A size attribute in bytes; a non-numeric value is absent, with a warning.
+/// Reads a size attribute in bytes. A non-numeric value is absent, with a warning.
 pub(crate) fn read_length(cx: &mut Context<'_, '_, '_>, id: ElementId, name: &str) -> Option<u64> {
     let value = cx.attr(id, name)?;
     match value.parse::<u64>() {

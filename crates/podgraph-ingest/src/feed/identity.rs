@@ -4,9 +4,9 @@
 //! - items that share a guid but whose enclosure URLs differ are different episodes, so
 //!   every one of them with an enclosure is keyed by guid and enclosure URL
 //!   ([`EpisodeKey::GuidAndEnclosure`]);
-//! - items that end up with the same episode id (a shared guid with the same or no
-//!   enclosure, or the same fallback key) are one episode: the first is kept and the
-//!   decision is recorded as a warning naming both positions.
+//! - items that end up with the same episode id are one episode. That happens with a
+//!   shared guid and the same or no enclosure, or with the same fallback key. The first
+//!   item is kept, and a warning naming both positions records the decision.
 
 use std::collections::{HashMap, HashSet};
 

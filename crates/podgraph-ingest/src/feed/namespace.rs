@@ -1,4 +1,4 @@
-//! The XML namespaces that feeds use, recognised by URI or, when a feed forgets to declare
+//! The XML namespaces that feeds use, recognised by URI or, when a feed does not declare
 //! them, by their customary prefix.
 
 /// A namespace the feed readers distinguish. Everything else is [`Namespace::Other`], whose
@@ -94,7 +94,7 @@ impl Namespace {
             .map_or(Self::Other, |(_, namespace)| *namespace)
     }
 
-    /// The namespace customarily bound to `prefix`, for undeclared prefixes.
+    /// Returns the namespace customarily bound to `prefix`, for undeclared prefixes.
     pub(crate) fn from_customary_prefix(prefix: &str) -> Self {
         KNOWN_PREFIXES
             .iter()

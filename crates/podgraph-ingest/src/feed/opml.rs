@@ -26,7 +26,7 @@ pub struct OpmlFeed {
 
 /// Parses an OPML file into the feeds it lists, in document order.
 ///
-/// An outline is a feed when it has a non-blank `xmlUrl`, whatever its `type`; an outline
+/// An outline is a feed when it has a non-blank `xmlUrl`, whatever its `type`. An outline
 /// of type `rss` without one is skipped with a warning. A URL listed again is skipped with
 /// a warning naming both positions. At most `limits.max_items` feeds are read.
 ///

@@ -155,7 +155,8 @@ pub(crate) fn read_item(cx: &mut Context<'_, '_, '_>, item: ElementId) -> ItemDr
     draft
 }
 
-/// The first `<guid>` wins; a repeated identical one is harmless, a different one warns.
+/// Keeps the first `<guid>`. A repeated identical one is harmless, and a different one
+/// is reported.
 fn read_guid(cx: &mut Context<'_, '_, '_>, id: ElementId, draft: &mut ItemDraft) {
     let Some(guid) = cx.text(id) else { return };
     match &draft.guid {

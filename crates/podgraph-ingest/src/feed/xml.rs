@@ -1,8 +1,8 @@
 //! Lenient and safe XML reading into a small element tree.
 //!
-//! quick-xml splits the text into events; this module turns them into a tree with
-//! resolved namespaces and `xml:base` URLs and repairs what real feeds get wrong, with a
-//! warning for each repair:
+//! quick-xml splits the text into events. This module turns them into a tree with
+//! resolved namespaces and `xml:base` URLs. It repairs what real feeds get wrong and
+//! records a warning for each repair:
 //!
 //! - a bare `&` stays a literal `&`; an undefined entity such as `&doesnotexist;` stays
 //!   literal text; HTML named entities (`&nbsp;`, `&eacute;`) are decoded;
@@ -58,6 +58,9 @@ pub(crate) struct Element {
     attributes: Vec<(Box<str>, String)>,
     /// Child elements in document order.
     children: Vec<ElementId>,
+    /// For each child, the length of `text` when the child started, so that text and
+    /// children can be read back in document order.
+    child_text_marks: Vec<usize>,
     /// Character data directly inside the element (text and CDATA), unescaped.
     text: String,
     /// Byte offset of the element's `<` in the document text.
@@ -71,7 +74,7 @@ pub(crate) struct Element {
 }
 
 impl Element {
-    /// The value of the attribute whose qualified name matches `name`, ignoring ASCII case.
+    /// Returns the value of the attribute whose qualified name matches `name`, ignoring ASCII case.
     pub(crate) fn attr(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -79,17 +82,17 @@ impl Element {
             .map(|(_, value)| value.as_str())
     }
 
-    /// The attribute value trimmed, or `None` when it is missing or blank.
+    /// Returns the attribute value trimmed, or `None` when it is missing or blank.
     pub(crate) fn attr_trimmed(&self, name: &str) -> Option<&str> {
         self.attr(name).map(str::trim).filter(|v| !v.is_empty())
     }
 
-    /// The element's own character data, unescaped and untrimmed.
+    /// Returns the element's own character data, unescaped and untrimmed.
     pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
-    /// The qualified name as written, for messages.
+    /// Formats the qualified name as written, for messages.
     pub(crate) fn qualified_name(&self) -> String {
         match &self.prefix {
             Some(prefix) => format!("{prefix}:{}", self.local),
@@ -122,18 +125,18 @@ pub(crate) struct XmlDocument<'t> {
 }
 
 impl<'t> XmlDocument<'t> {
-    /// The root element, if the document has one.
+    /// Returns the root element, if the document has one.
     pub(crate) fn root(&self) -> Option<ElementId> {
         self.root
     }
 
-    /// The element with id `id`.
+    /// Returns the element with id `id`.
     pub(crate) fn get(&self, id: ElementId) -> &Element {
         // Ids are only created by the builder for elements it stored, so the index exists.
         &self.elements[id.0]
     }
 
-    /// The child elements of `id`, in document order.
+    /// Iterates over the child elements of `id`, in document order.
     pub(crate) fn children(&self, id: ElementId) -> impl Iterator<Item = (ElementId, &Element)> {
         self.get(id)
             .children
@@ -146,7 +149,7 @@ impl<'t> XmlDocument<'t> {
         self.open_at_end.contains(&id)
     }
 
-    /// The innermost element still open at the end of the input.
+    /// Returns the innermost element still open at the end of the input.
     pub(crate) fn innermost_open_at_end(&self) -> Option<&Element> {
         self.open_at_end.last().map(|&id| self.get(id))
     }
@@ -156,8 +159,8 @@ impl<'t> XmlDocument<'t> {
         self.text.len()
     }
 
-    /// The element's value as published: its character data when it has no child
-    /// elements, else its content as written (HTML that a feed put in unescaped).
+    /// Returns the element's value as published. That is its character data when it has
+    /// no child elements, else its content as written (HTML that a feed put in unescaped).
     pub(crate) fn value(&self, id: ElementId) -> &str {
         let element = self.get(id);
         if element.children.is_empty() {
@@ -167,31 +170,35 @@ impl<'t> XmlDocument<'t> {
         }
     }
 
-    /// The element's trimmed value, or `None` when it is blank.
+    /// Returns the element's trimmed value, or `None` when it is blank.
     pub(crate) fn trimmed_value(&self, id: ElementId) -> Option<String> {
         let value = self.value(id).trim();
         (!value.is_empty()).then(|| value.to_owned())
     }
 
-    /// The text of the element and all its descendants, in document order of the elements.
+    /// Concatenates the text of the element and all its descendants in document order,
+    /// without the markup.
     pub(crate) fn deep_text(&self, id: ElementId) -> String {
         let mut out = String::new();
-        self.collect_text(id, &mut out, 0);
+        self.collect_text(id, &mut out);
         out
     }
 
-    fn collect_text(&self, id: ElementId, out: &mut String, depth: usize) {
+    /// Appends the text of `id` and its descendants. Recursion depth is bounded by the
+    /// builder's `max_depth`.
+    fn collect_text(&self, id: ElementId, out: &mut String) {
         let element = self.get(id);
-        out.push_str(&element.text);
-        // Depth is bounded by the builder's `max_depth`; the guard keeps that explicit.
-        if depth < 1024 {
-            for &child in &element.children {
-                self.collect_text(child, out, depth + 1);
-            }
+        let mut written = 0;
+        for (&child, &mark) in element.children.iter().zip(&element.child_text_marks) {
+            out.push_str(element.text.get(written..mark).unwrap_or_default());
+            written = mark;
+            self.collect_text(child, out);
         }
+        out.push_str(element.text.get(written..).unwrap_or_default());
     }
 
-    /// The `xml:base` URL in scope at `id`, else the document URL, else the fallback base.
+    /// Returns the `xml:base` URL in scope at `id`, else the document URL, else the
+    /// fallback base.
     pub(crate) fn base(&self, id: ElementId) -> Option<&Url> {
         self.get(id)
             .base
@@ -294,7 +301,7 @@ struct Binding {
     depth: usize,
 }
 
-/// What to do after quick-xml reported a syntax error.
+/// The next step after quick-xml reported a syntax error.
 enum Recovery {
     /// Continue reading at this byte offset.
     ResumeAt(usize),
@@ -367,6 +374,11 @@ impl<'t> Builder<'t, '_, '_> {
                         let at = start + position(reader.error_position());
                         self.diagnostics
                             .warn_at(at, "ill-formed", format!("{error}; ignored"));
+                        // quick-xml consumes the ill-formed markup before reporting it; stop
+                        // rather than loop should a future version not do so.
+                        if start + position(reader.buffer_position()) <= before {
+                            break 'restart;
+                        }
                     }
                     Err(error) => {
                         let at = start + position(reader.error_position());
@@ -535,12 +547,15 @@ impl<'t> Builder<'t, '_, '_> {
 
         let name = String::from_utf8_lossy(start.name().as_ref()).into_owned();
         let (prefix, local) = split_qualified_name(&name);
-        if local.is_empty() {
+        if !local.starts_with(is_name_start) {
+            // `a < b` in text: the `<` starts no tag, so the markup is kept as text.
             self.diagnostics.warn_at(
                 offset,
-                "malformed-markup",
-                format!("tag <{name}> has no name; ignored"),
+                "bare-less-than",
+                "`<` that starts no tag kept as a literal `<`",
             );
+            let literal = self.doc.text.get(offset..after).unwrap_or_default();
+            self.append_text(literal, offset);
             return Ok(());
         }
         self.close_unclosed_sibling(local, offset);
@@ -582,6 +597,7 @@ impl<'t> Builder<'t, '_, '_> {
             namespace,
             attributes,
             children: Vec::new(),
+            child_text_marks: Vec::new(),
             text: String::new(),
             offset,
             content: after..after,
@@ -589,7 +605,11 @@ impl<'t> Builder<'t, '_, '_> {
             complete: true,
         });
         match self.stack.last() {
-            Some(&parent) => self.doc.elements[parent.0].children.push(id),
+            Some(&parent) => {
+                let parent = &mut self.doc.elements[parent.0];
+                parent.children.push(id);
+                parent.child_text_marks.push(parent.text.len());
+            }
             None => self.doc.root = Some(id),
         }
         self.stack.push(id);
@@ -600,7 +620,7 @@ impl<'t> Builder<'t, '_, '_> {
         Ok(())
     }
 
-    /// An `<item>` or `<entry>` cannot contain another one: a new one closes an open one.
+    /// Closes an open `<item>` or `<entry>` when another one starts, because they never nest.
     fn close_unclosed_sibling(&mut self, local: &str, offset: usize) {
         if !(local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry")) {
             return;
@@ -721,8 +741,8 @@ impl<'t> Builder<'t, '_, '_> {
         namespace
     }
 
-    /// The `xml:base` in scope for a new element: its own attribute resolved against the
-    /// parent's base, else the parent's base, else the document URL.
+    /// Resolves the `xml:base` in scope for a new element. That is its own attribute
+    /// resolved against the parent's base, else the parent's base, else the document URL.
     fn base_for(&mut self, attributes: &[(Box<str>, String)], offset: usize) -> Option<usize> {
         let inherited = match self.stack.last() {
             Some(&parent) => self.doc.get(parent).base,
@@ -817,7 +837,7 @@ impl<'t> Builder<'t, '_, '_> {
         out
     }
 
-    /// The replacement text of the reference `&name;`.
+    /// Returns the replacement text of the reference `&name;` and warns about repairs.
     fn reference(&mut self, name: &str, offset: usize) -> String {
         match resolve_reference(name) {
             Reference::Text(text) => text,
@@ -869,7 +889,7 @@ fn split_qualified_name(name: &str) -> (Option<&str>, &str) {
     }
 }
 
-/// What an entity or character reference stands for.
+/// The meaning of an entity or character reference.
 #[derive(Debug, PartialEq, Eq)]
 enum Reference {
     /// A predefined entity or a valid character reference.
@@ -924,10 +944,14 @@ fn resolve_reference(name: &str) -> Reference {
 
 fn is_xml_name(name: &str) -> bool {
     let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+    chars.next().is_some_and(is_name_start)
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '-' | '.'))
+}
+
+/// Whether `c` may start an XML name (letters, `_` and `:`; a lenient reading of the XML
+/// 1.0 `NameStartChar` production).
+fn is_name_start(c: char) -> bool {
+    c.is_alphabetic() || c == '_' || c == ':'
 }
 
 #[cfg(test)]
@@ -1016,6 +1040,21 @@ mod tests {
         let (doc, warnings) = parse_ok("<rss><channel/></rss");
         assert_eq!(codes(&warnings), ["truncated-markup"]);
         assert!(doc.open_at_end.is_empty());
+    }
+
+    #[test]
+    fn less_than_in_text_is_kept() {
+        let (doc, warnings) = parse_ok("<a>1 < 2 and 3 > 2</a>");
+        let root = doc.root().map(|id| doc.get(id));
+        assert_eq!(root.map(Element::text), Some("1 < 2 and 3 > 2"));
+        assert_eq!(codes(&warnings), ["bare-less-than"]);
+    }
+
+    #[test]
+    fn deep_text_keeps_document_order() {
+        let (doc, _) = parse_ok("<a>one <b>two <c>three</c></b> four<d/> five</a>");
+        let root = doc.root().unwrap_or_else(|| panic!("no root"));
+        assert_eq!(doc.deep_text(root), "one two three four five");
     }
 
     #[test]
