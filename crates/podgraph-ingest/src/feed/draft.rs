@@ -121,7 +121,10 @@ impl ChannelDraft {
             .or_else(|| self.new_feed_url.clone())
     }
 
-    /// Builds the podcast; `feed_url` comes from [`ChannelDraft::feed_url`].
+    /// Builds the podcast; `feed_url` comes from [`ChannelDraft::feed_url`]. Where several
+    /// elements can fill a field, the preferred one wins: `itunes:author` over the managing
+    /// editor, `itunes:image` over `<image>` over `podcast:image`, and the iTunes categories
+    /// over the plain RSS or Atom categories, which are used only when there are none.
     pub(crate) fn into_podcast(self, feed_url: Option<String>) -> Podcast {
         let title = self.title.or(self.itunes_title).unwrap_or_default();
         let mut podcast = Podcast::new(self.podcast_guid, feed_url, title);
@@ -204,7 +207,8 @@ impl ItemDraft {
     }
 
     /// Builds the episode with the key chosen from its own fields; duplicate handling may
-    /// change the key later.
+    /// change the key later. The description is `<description>` (or Atom `summary`), else
+    /// `content:encoded` (or Atom `content`), else `itunes:summary`.
     pub(crate) fn into_episode(
         self,
         podcast_id: PodcastId,
