@@ -60,6 +60,10 @@ fn body_characters(text: &str) -> String {
         .collect()
 }
 
+fn texts_of(cues: &[Cue]) -> Vec<&str> {
+    cues.iter().map(|cue| cue.text.as_str()).collect()
+}
+
 fn cue_characters(cues: &[Cue]) -> String {
     cues.iter()
         .flat_map(|cue| cue.text.chars())
@@ -296,6 +300,21 @@ fn non_object_segments_and_missing_bodies_are_skipped() {
     assert_eq!(parsed.value.cues.len(), 1);
     let codes: Vec<&str> = parsed.warnings.iter().map(|w| w.code).collect();
     assert_eq!(codes, ["segment-not-object", "segment-without-body"]);
+}
+
+#[test]
+fn blank_caption_bodies_are_skipped() {
+    let parsed = parse_text(
+        r#"{"segments":[
+            {"startTime":0,"endTime":1,"body":"first phrase here"},
+            {"startTime":1,"endTime":2,"body":"   "},
+            {"startTime":2,"endTime":3,"body":"last phrase here"}]}"#,
+    );
+    assert_eq!(
+        texts_of(&parsed.value.cues),
+        ["first phrase here", "last phrase here"]
+    );
+    assert_eq!(parsed.warnings[0].code, "blank-segments-skipped");
 }
 
 #[test]

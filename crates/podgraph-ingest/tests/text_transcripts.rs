@@ -371,6 +371,16 @@ fn labels_with_time_suffix_give_times() {
 }
 
 #[test]
+fn reused_role_keeps_its_first_holder() {
+    let parsed = parse_plain("Ana (Host): Hi.\n\nBo (Host): Hello.\n\nHost: Who am I?\n");
+    let cues = &parsed.value.cues;
+    assert_eq!(cues[1].speaker.as_deref(), Some("Bo"));
+    assert_eq!(cues[2].speaker.as_deref(), Some("Ana"));
+    assert_eq!(parsed.warnings[0].code, "speaker-role-reused");
+    assert_eq!(parsed.warnings[0].position.map(|p| p.line), Some(3));
+}
+
+#[test]
 fn lowercase_label_is_accepted_once_known() {
     let parsed = parse_plain("Ana: One.\n\nBo: Two.\n\nana: Three.\n\nBo: Four.\n");
     let cues = &parsed.value.cues;
