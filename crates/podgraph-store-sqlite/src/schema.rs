@@ -150,6 +150,11 @@ pub(crate) fn newer_schema_error(ctx: &DbContext, found: u32) -> ProviderError {
 
 /// Version 1: the graph model, episode records, aliases and full-text indexes.
 ///
+/// Foreign keys guard the references the writer cannot check itself: entities, topics
+/// and quotes. Fact rows do not declare foreign keys to their episode and segment,
+/// because the writer validates those before the transaction and every key check costs
+/// an index lookup per row.
+///
 /// Ids are hyphenated UUID text. Every fact table that belongs to an episode carries the
 /// episode id and the `gen` (write generation) of the write that produced it: a rewrite
 /// upserts the new facts with a new generation and then deletes the rows of older
@@ -322,10 +327,10 @@ CREATE INDEX episode_speakers_by_entity ON episode_speakers(entity_id);
 
 CREATE TABLE mentions (
     rowid      INTEGER PRIMARY KEY,
-    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    episode_id TEXT NOT NULL,
     gen        INTEGER NOT NULL,
     entity_id  TEXT NOT NULL REFERENCES entities(id),
-    segment_id TEXT NOT NULL REFERENCES segments(id),
+    segment_id TEXT NOT NULL,
     surface    TEXT NOT NULL,
     speaker    TEXT,
     start_ms   INTEGER NOT NULL,
@@ -335,7 +340,6 @@ CREATE TABLE mentions (
     UNIQUE (episode_id, entity_id, span_start, span_end)
 );
 CREATE INDEX mentions_by_entity ON mentions(entity_id, episode_id);
-CREATE INDEX mentions_by_segment ON mentions(segment_id, entity_id);
 
 CREATE TABLE episode_topics (
     episode_id TEXT NOT NULL REFERENCES episodes(id),
@@ -350,9 +354,9 @@ CREATE INDEX episode_topics_by_topic ON episode_topics(topic_id);
 CREATE TABLE quotes (
     rowid      INTEGER PRIMARY KEY,
     id         TEXT NOT NULL UNIQUE,
-    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    episode_id TEXT NOT NULL,
     gen        INTEGER NOT NULL,
-    segment_id TEXT NOT NULL REFERENCES segments(id),
+    segment_id TEXT NOT NULL,
     text       TEXT NOT NULL,
     score      REAL NOT NULL,
     speaker    TEXT,
@@ -369,12 +373,12 @@ CREATE INDEX quotes_best_first ON quotes(score DESC, id);
 
 CREATE TABLE insights (
     id         TEXT PRIMARY KEY,
-    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    episode_id TEXT NOT NULL,
     gen        INTEGER NOT NULL,
     kind       TEXT NOT NULL,
     text       TEXT NOT NULL,
     quote_id   TEXT REFERENCES quotes(id),
-    segment_id TEXT NOT NULL REFERENCES segments(id),
+    segment_id TEXT NOT NULL,
     speaker    TEXT,
     start_ms   INTEGER NOT NULL,
     end_ms     INTEGER NOT NULL,
@@ -397,13 +401,13 @@ CREATE INDEX insight_about_by_episode ON insight_about(episode_id);
 
 -- One row per episode and (source, target, kind): what that episode adds to RELATED_TO.
 CREATE TABLE relation_contributions (
-    episode_id TEXT NOT NULL REFERENCES episodes(id),
+    episode_id TEXT NOT NULL,
     source     TEXT NOT NULL REFERENCES entities(id),
     target     TEXT NOT NULL REFERENCES entities(id),
     kind       TEXT NOT NULL,
     gen        INTEGER NOT NULL,
     weight     REAL NOT NULL,
-    segment_id TEXT NOT NULL REFERENCES segments(id),
+    segment_id TEXT NOT NULL,
     speaker    TEXT,
     start_ms   INTEGER NOT NULL,
     end_ms     INTEGER NOT NULL,
@@ -414,7 +418,6 @@ CREATE TABLE relation_contributions (
 CREATE INDEX relation_contributions_by_key
     ON relation_contributions(source, target, kind, episode_id);
 CREATE INDEX relation_contributions_by_target ON relation_contributions(target);
-CREATE INDEX relation_contributions_by_segment ON relation_contributions(segment_id);
 
 -- RELATED_TO edges: contributions summed over episodes, recomputed on every write.
 CREATE TABLE relationships (

@@ -251,8 +251,8 @@ pub(crate) fn quotes(
         "list quotes",
         "SELECT q.id, q.text, q.speaker, q.episode_id, e.title, q.start_ms, q.end_ms, q.score
          FROM quotes AS q JOIN episodes AS e ON e.id = q.episode_id
-         WHERE (?1 IS NULL OR EXISTS (SELECT 1 FROM mentions AS m
-                                      WHERE m.segment_id = q.segment_id AND m.entity_id = ?1))
+         WHERE (?1 IS NULL OR q.segment_id IN (SELECT m.segment_id FROM mentions AS m
+                                               WHERE m.entity_id = ?1))
            AND (?2 IS NULL OR q.speaker = ?2)
            AND (?3 IS NULL OR q.episode_id = ?3)
            AND (?4 IS NULL OR q.score < ?4 OR (q.score = ?4 AND q.id > ?5))

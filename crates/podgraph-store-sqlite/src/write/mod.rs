@@ -30,7 +30,9 @@ use crate::error::{DbContext, sqlite_error};
 
 /// Scratch tables of the writer connection, emptied at the start of every write.
 pub(crate) const WRITER_SCRATCH: &str = "
-CREATE TEMP TABLE IF NOT EXISTS touched_entities (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS touched_entities (
+    id TEXT PRIMARY KEY, old_mentions INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS touched_topics (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS touched_relations (
     source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
@@ -59,10 +61,11 @@ pub(crate) fn write_episode(
         })?;
 
     let generation = next_generation(&tx, ctx, &episode_id)?;
+    count_old_mentions(&tx, ctx, &episode_id)?;
     let mut writer = facts::FactWriter::new(&tx, ctx, graph, &episode_id, generation);
     let mut summary = writer.write_all(&checked)?;
     summary.removed = remove_stale(&tx, ctx, &episode_id, generation)?;
-    summary.removed += refresh_derived(&tx, ctx)?;
+    summary.removed += refresh_derived(&tx, ctx, &episode_id)?;
 
     let write_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     record_done(&tx, ctx, graph, write_ms)?;
@@ -109,6 +112,28 @@ fn next_generation(
             )
         })?;
     Ok(current.unwrap_or(0).saturating_add(1))
+}
+
+/// Records how often the previous version of the episode mentioned each entity, so that
+/// the entities' mention counts can be corrected by the difference instead of recounted.
+fn count_old_mentions(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<(), ProviderError> {
+    tx.prepare_cached(
+        "INSERT INTO temp.touched_entities (id, old_mentions)
+         SELECT entity_id, count(*) FROM mentions WHERE episode_id = ?1 GROUP BY entity_id",
+    )
+    .and_then(|mut stmt| stmt.execute([episode_id]))
+    .map_err(|e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to count the old mentions of episode {episode_id}"),
+            e,
+        )
+    })?;
+    Ok(())
 }
 
 /// Tables with episode facts, children before the tables they reference.
@@ -182,10 +207,21 @@ fn remove_stale(
 /// Recomputes RELATED_TO weights and entity counts for what the write touched, and
 /// removes entities and topics that nothing references any more. Returns the number of
 /// nodes and relationships removed.
-fn refresh_derived(tx: &Transaction<'_>, ctx: &DbContext) -> Result<u64, ProviderError> {
+fn refresh_derived(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<u64, ProviderError> {
     let run = |action: &str, sql: &str| -> Result<u64, ProviderError> {
+        // Statements without the `?1` parameter ignore it.
         tx.prepare_cached(sql)
-            .and_then(|mut stmt| stmt.execute([]))
+            .and_then(|mut stmt| {
+                if stmt.parameter_count() == 0 {
+                    stmt.execute([])
+                } else {
+                    stmt.execute([episode_id])
+                }
+            })
             .map(|n| n as u64)
             .map_err(|e| sqlite_error(ctx, &format!("failed to {action}"), e))
     };
@@ -218,13 +254,18 @@ fn refresh_derived(tx: &Transaction<'_>, ctx: &DbContext) -> Result<u64, Provide
            AND NOT EXISTS (SELECT 1 FROM relation_contributions WHERE source = entities.id)
            AND NOT EXISTS (SELECT 1 FROM relation_contributions WHERE target = entities.id)",
     )?;
+    // Corrected by this episode's difference, so the cost does not grow with the number
+    // of episodes that mention an entity.
     run(
         "update entity mention counts",
         "UPDATE entities SET
-             mention_count = (SELECT count(*) FROM mentions WHERE entity_id = entities.id),
-             episode_count =
-                 (SELECT count(DISTINCT episode_id) FROM mentions WHERE entity_id = entities.id)
-         WHERE id IN (SELECT id FROM temp.touched_entities)",
+             mention_count = mention_count - d.old_mentions + d.new_mentions,
+             episode_count = episode_count - (d.old_mentions > 0) + (d.new_mentions > 0)
+         FROM (SELECT t.id, t.old_mentions,
+                      (SELECT count(*) FROM mentions AS m
+                       WHERE m.entity_id = t.id AND m.episode_id = ?1) AS new_mentions
+               FROM temp.touched_entities AS t) AS d
+         WHERE entities.id = d.id",
     )?;
     removed += run(
         "remove unreferenced topics",
