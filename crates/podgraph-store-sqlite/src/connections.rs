@@ -26,6 +26,8 @@ pub struct SqliteOptions {
     /// Read-only connections kept open for reuse. More concurrent reads open extra
     /// connections that are closed after use.
     pub max_idle_readers: usize,
+    /// Page cache of each connection in KiB; it fills only as pages are read.
+    pub cache_kib: u32,
 }
 
 impl Default for SqliteOptions {
@@ -33,6 +35,7 @@ impl Default for SqliteOptions {
         Self {
             busy_timeout: Duration::from_secs(5),
             max_idle_readers: 4,
+            cache_kib: 32 * 1024,
         }
     }
 }
@@ -59,7 +62,7 @@ impl Connections {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| sqlite_error(&ctx, "failed to open the database", e))?;
-        schema::configure(&writer, options.busy_timeout, &ctx)?;
+        schema::configure(&writer, options.busy_timeout, options.cache_kib, &ctx)?;
         schema::enable_wal(&writer, &ctx)?;
         schema::migrate(&mut writer, &ctx)?;
         writer
@@ -80,7 +83,7 @@ impl Connections {
         let ctx = DbContext::new(&display_path, "store.open");
         let mut writer = Connection::open_in_memory()
             .map_err(|e| sqlite_error(&ctx, "failed to open the database", e))?;
-        schema::configure(&writer, options.busy_timeout, &ctx)?;
+        schema::configure(&writer, options.busy_timeout, options.cache_kib, &ctx)?;
         schema::migrate(&mut writer, &ctx)?;
         writer
             .execute_batch(WRITER_SCRATCH)
@@ -94,7 +97,7 @@ impl Connections {
         })
     }
 
-    /// The error context of an operation on this database.
+    /// Builds the error context of an operation on this database.
     pub(crate) fn context(&self, operation: &'static str) -> DbContext {
         DbContext::new(&self.display_path, operation)
     }
@@ -146,7 +149,12 @@ impl Connections {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| sqlite_error(ctx, "failed to open a read-only connection", e))?;
-        schema::configure(&conn, self.options.busy_timeout, ctx)?;
+        schema::configure(
+            &conn,
+            self.options.busy_timeout,
+            self.options.cache_kib,
+            ctx,
+        )?;
         Ok(conn)
     }
 }

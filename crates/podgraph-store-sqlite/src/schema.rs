@@ -23,15 +23,25 @@ const MIGRATIONS: &[&str] = &[SCHEMA_V1];
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
 
 /// Applies the connection settings every podgraph connection uses.
+///
+/// `cache_kib` sets the page cache of the connection: SQLite's default of 2 MiB makes
+/// writes of long episodes to a growing database re-read index pages from the file.
+/// Temporary tables and statement journals stay in memory.
 pub(crate) fn configure(
     conn: &Connection,
     busy_timeout: Duration,
+    cache_kib: u32,
     ctx: &DbContext,
 ) -> ProviderResult<()> {
     conn.busy_timeout(busy_timeout)
         .map_err(|e| sqlite_error(ctx, "failed to set the busy timeout", e))?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(|e| sqlite_error(ctx, "failed to enable foreign keys", e))?;
+    // A negative cache size is in KiB rather than pages.
+    conn.pragma_update(None, "cache_size", -i64::from(cache_kib))
+        .map_err(|e| sqlite_error(ctx, "failed to set the cache size", e))?;
+    conn.pragma_update(None, "temp_store", "MEMORY")
+        .map_err(|e| sqlite_error(ctx, "failed to keep temporary data in memory", e))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
@@ -78,7 +88,7 @@ pub(crate) fn schema_version(conn: &Connection, ctx: &DbContext) -> ProviderResu
 
 /// Brings the schema up to [`SCHEMA_VERSION`]. Does nothing on an up-to-date database.
 ///
-/// Rejects a database with a newer schema than this build knows, and a database whose
+/// Rejects a database with a newer schema than this build supports, and a database whose
 /// `application_id` shows it belongs to another program.
 pub(crate) fn migrate(conn: &mut Connection, ctx: &DbContext) -> ProviderResult<()> {
     check_application_id(conn, ctx)?;
@@ -135,7 +145,7 @@ fn check_application_id(conn: &Connection, ctx: &DbContext) -> ProviderResult<()
     ))
 }
 
-/// The error for a database written by a newer podgraph.
+/// Builds the error for a database written by a newer podgraph.
 pub(crate) fn newer_schema_error(ctx: &DbContext, found: u32) -> ProviderError {
     ProviderError::new(
         ErrorKind::Unsupported,
@@ -155,10 +165,10 @@ pub(crate) fn newer_schema_error(ctx: &DbContext, found: u32) -> ProviderError {
 /// because the writer validates those before the transaction and every key check costs
 /// an index lookup per row.
 ///
-/// Ids are hyphenated UUID text. Every fact table that belongs to an episode carries the
-/// episode id and the `gen` (write generation) of the write that produced it: a rewrite
-/// upserts the new facts with a new generation and then deletes the rows of older
-/// generations, so unchanged rows are updated in place instead of being re-indexed.
+/// Ids are hyphenated UUID text. Every fact table that belongs to an episode has the
+/// episode id and the `gen` (write generation) of the write that produced the row. A
+/// rewrite upserts the new facts with a new generation and then deletes the rows of older
+/// generations, so unchanged rows are updated in place.
 const SCHEMA_V1: &str = r#"
 CREATE TABLE podcasts (
     id          TEXT PRIMARY KEY,
@@ -430,54 +440,25 @@ CREATE TABLE relationships (
 ) WITHOUT ROWID;
 CREATE INDEX relationships_by_target ON relationships(target);
 
--- Full-text indexes over external content, kept in sync by triggers inside the writing
--- transaction. Update triggers fire only when the indexed text changes.
+-- Full-text indexes over external content. The writer keeps segments_fts, quotes_fts
+-- and entities_fts in sync with one bulk statement per episode instead of per-row
+-- triggers: FTS5 flushes its pending terms at every statement savepoint, so per-row
+-- triggers would write hundreds of tiny index segments and merge them again. Deleted
+-- entities and every alias change are rare and use triggers.
 CREATE VIRTUAL TABLE segments_fts USING fts5(
     text, content='segments', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER segments_fts_insert AFTER INSERT ON segments BEGIN
-    INSERT INTO segments_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER segments_fts_delete AFTER DELETE ON segments BEGIN
-    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments
-WHEN old.text IS NOT new.text BEGIN
-    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    INSERT INTO segments_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
-
 CREATE VIRTUAL TABLE quotes_fts USING fts5(
     text, content='quotes', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER quotes_fts_insert AFTER INSERT ON quotes BEGIN
-    INSERT INTO quotes_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
-CREATE TRIGGER quotes_fts_delete AFTER DELETE ON quotes BEGIN
-    INSERT INTO quotes_fts(quotes_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-END;
-CREATE TRIGGER quotes_fts_update AFTER UPDATE OF text ON quotes
-WHEN old.text IS NOT new.text BEGIN
-    INSERT INTO quotes_fts(quotes_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
-    INSERT INTO quotes_fts(rowid, text) VALUES (new.rowid, new.text);
-END;
-
 CREATE VIRTUAL TABLE entities_fts USING fts5(
     name, content='entities', content_rowid='rowid',
     tokenize='unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER entities_fts_insert AFTER INSERT ON entities BEGIN
-    INSERT INTO entities_fts(rowid, name) VALUES (new.rowid, new.name);
-END;
 CREATE TRIGGER entities_fts_delete AFTER DELETE ON entities BEGIN
     INSERT INTO entities_fts(entities_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
-END;
-CREATE TRIGGER entities_fts_update AFTER UPDATE OF name ON entities
-WHEN old.name IS NOT new.name BEGIN
-    INSERT INTO entities_fts(entities_fts, rowid, name) VALUES ('delete', old.rowid, old.name);
-    INSERT INTO entities_fts(rowid, name) VALUES (new.rowid, new.name);
 END;
 
 CREATE VIRTUAL TABLE aliases_fts USING fts5(

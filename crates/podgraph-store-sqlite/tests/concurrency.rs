@@ -34,7 +34,7 @@ async fn readers_see_consistent_snapshots_during_writes() {
             let mut seen = Vec::new();
             for _ in 0..40 {
                 let stats = store.stats().await.unwrap();
-                // Every snapshot holds whole episodes only.
+                // Every snapshot contains whole episodes only.
                 assert_eq!(count(&stats, "Segment"), 150 * count(&stats, "Episode"));
                 assert_eq!(count(&stats, "HAS_SEGMENT"), count(&stats, "Segment"));
                 seen.push(count(&stats, "Episode"));

@@ -12,8 +12,9 @@ use podgraph_core::provider::{
 use podgraph_core::{EntityId, ErrorKind};
 use podgraph_store_sqlite::SqliteStore;
 
-/// A store with `episodes` episodes of two podcasts; episode `i` is dated day `i` of
-/// 2024 (every fifth undated) and mentions entities `Topic{0..=i%7}`.
+/// Builds a store with `episodes` episodes of two podcasts. Episode `i` is dated in
+/// February 2024 (every fifth is undated) and mentions the entities `Thing0` to
+/// `Thing{i % 7}`.
 async fn catalogue(episodes: usize) -> SqliteStore {
     let store = SqliteStore::open_in_memory().unwrap();
     for i in 0..episodes {
@@ -334,7 +335,8 @@ async fn neighbours_reach_depth_two() {
         .neighbours(EntityId::derive("product", "nobody"), 2, 10)
         .await
         .unwrap();
-    assert!(unknown.nodes.is_empty() && unknown.edges.is_empty());
+    assert!(unknown.nodes.is_empty());
+    assert!(unknown.edges.is_empty());
 }
 
 #[tokio::test]

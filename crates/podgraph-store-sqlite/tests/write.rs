@@ -447,3 +447,37 @@ async fn quotes_keep_speaker_and_times() {
     assert_eq!(quote.score, 0.9);
     assert_eq!(quote.episode_title, "Episode ep1");
 }
+
+#[tokio::test]
+async fn full_text_indexes_match_content_after_rewrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("graph.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .write_episode(&interview("Show", "ep1").build())
+        .await
+        .unwrap();
+    store
+        .write_episode(&interview("Show", "ep2").build())
+        .await
+        .unwrap();
+    let changed = EpisodeBuilder::new("Show", "ep1")
+        .turn(None, 0, 1_000, "Completely new words about Haskell.")
+        .mention(0, EntityKind::Product, "Haskell", "Haskell")
+        .quote(0, "Completely new words", 0.4)
+        .build();
+    store.write_episode(&changed).await.unwrap();
+    store
+        .write_episode(&interview("Show", "ep2").build())
+        .await
+        .unwrap();
+    drop(store);
+
+    // FTS5 compares an external-content index with its content table when asked.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for table in ["segments_fts", "quotes_fts", "entities_fts", "aliases_fts"] {
+        let check = format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)");
+        conn.execute_batch(&check)
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+    }
+}

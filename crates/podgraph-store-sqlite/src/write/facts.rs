@@ -301,6 +301,28 @@ impl<'a> FactWriter<'a> {
             .prepare_cached("INSERT OR IGNORE INTO temp.touched_entities (id) VALUES (?1)")
             .map_err(self.fail("prepare the entity bookkeeping"))?;
 
+        // Unindex the names of the entities about to be written, then index them again
+        // in one statement after the upserts (see the full-text notes in the schema).
+        let ids: Vec<EntityId> = self
+            .graph
+            .extraction
+            .entities
+            .iter()
+            .map(|entity| entity.id)
+            .chain(checked.persons.iter().map(|row| row.entity_id))
+            .collect();
+        for id in &ids {
+            touch
+                .execute([id.to_string()])
+                .map_err(self.fail("record a written entity"))?;
+        }
+        self.run_batch(
+            "unindex entity names",
+            "INSERT INTO entities_fts (entities_fts, rowid, name)
+             SELECT 'delete', e.rowid, e.name
+             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id",
+        )?;
+
         let mut written: HashSet<EntityId> = HashSet::new();
         for entity in &self.graph.extraction.entities {
             let id = entity.id.to_string();
@@ -319,9 +341,6 @@ impl<'a> FactWriter<'a> {
                         e,
                     )
                 })?;
-            touch
-                .execute([&id])
-                .map_err(self.fail("record a written entity"))?;
             written.insert(entity.id);
         }
         for row in &checked.persons {
@@ -335,7 +354,21 @@ impl<'a> FactWriter<'a> {
                     .map_err(self.fail("insert the person entities"))?;
             }
         }
+        self.run_batch(
+            "index entity names",
+            "INSERT INTO entities_fts (rowid, name)
+             SELECT e.rowid, e.name
+             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id",
+        )?;
         Ok(written.len() as u64)
+    }
+
+    fn run_batch(&self, action: &str, sql: &str) -> Result<(), ProviderError> {
+        self.tx
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute([]))
+            .map_err(self.fail(action))?;
+        Ok(())
     }
 
     /// Upserts the aliases and merge decisions of every extracted entity. An alias keeps
@@ -819,8 +852,8 @@ struct AliasRow<'e> {
     reason: Option<&'e str>,
 }
 
-/// The aliases of an entity keyed by normalised form, with their merge decision when the
-/// entity has one. Forms equal to the canonical name, and blank forms, are not aliases.
+/// Collects the aliases of an entity keyed by normalised form, with their merge decision
+/// when the entity has one. Forms equal to the canonical name, and blank forms, are not aliases.
 fn alias_rows(entity: &Entity) -> BTreeMap<String, AliasRow<'_>> {
     let canonical = normalize_name(&entity.name);
     let mut rows: BTreeMap<String, AliasRow<'_>> = BTreeMap::new();

@@ -11,8 +11,8 @@
 //! 6. entities and topics that no episode references any more are removed;
 //! 7. the episode record is set to `done`.
 //!
-//! Unchanged rows are updated in place, so rewriting an unchanged transcript does not
-//! re-index its text.
+//! Unchanged rows are updated in place. The full-text index of the episode's segments
+//! and quotes is rebuilt with two bulk statements, and entity names likewise.
 
 mod facts;
 mod validate;
@@ -62,10 +62,24 @@ pub(crate) fn write_episode(
 
     let generation = next_generation(&tx, ctx, &episode_id)?;
     count_old_mentions(&tx, ctx, &episode_id)?;
+    run_with_episode(
+        &tx,
+        ctx,
+        &episode_id,
+        "unindex the old text",
+        &UNINDEX_EPISODE_TEXT,
+    )?;
     let mut writer = facts::FactWriter::new(&tx, ctx, graph, &episode_id, generation);
     let mut summary = writer.write_all(&checked)?;
     summary.removed = remove_stale(&tx, ctx, &episode_id, generation)?;
     summary.removed += refresh_derived(&tx, ctx, &episode_id)?;
+    run_with_episode(
+        &tx,
+        ctx,
+        &episode_id,
+        "index the new text",
+        &INDEX_EPISODE_TEXT,
+    )?;
 
     let write_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     record_done(&tx, ctx, graph, write_ms)?;
@@ -112,6 +126,43 @@ fn next_generation(
             )
         })?;
     Ok(current.unwrap_or(0).saturating_add(1))
+}
+
+/// Removes the episode's segment and quote texts from the full-text indexes, before any
+/// row changes (an external-content FTS5 delete needs the indexed text).
+const UNINDEX_EPISODE_TEXT: [&str; 2] = [
+    "INSERT INTO segments_fts (segments_fts, rowid, text)
+     SELECT 'delete', rowid, text FROM segments WHERE episode_id = ?1",
+    "INSERT INTO quotes_fts (quotes_fts, rowid, text)
+     SELECT 'delete', rowid, text FROM quotes WHERE episode_id = ?1",
+];
+
+/// Indexes the episode's segment and quote texts once every row is written.
+const INDEX_EPISODE_TEXT: [&str; 2] = [
+    "INSERT INTO segments_fts (rowid, text) SELECT rowid, text FROM segments WHERE episode_id = ?1",
+    "INSERT INTO quotes_fts (rowid, text) SELECT rowid, text FROM quotes WHERE episode_id = ?1",
+];
+
+/// Runs statements whose only parameter is the episode id.
+fn run_with_episode(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+    action: &str,
+    statements: &[&str],
+) -> Result<(), ProviderError> {
+    for sql in statements {
+        tx.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute([episode_id]))
+            .map_err(|e| {
+                sqlite_error(
+                    ctx,
+                    &format!("failed to {action} of episode {episode_id}"),
+                    e,
+                )
+            })?;
+    }
+    Ok(())
 }
 
 /// Records how often the previous version of the episode mentioned each entity, so that

@@ -28,7 +28,8 @@ pub(super) struct Contribution<'a> {
     best_weight: f32,
 }
 
-/// What the writer needs beyond the graph itself.
+/// Rows the writer derives from the graph: person entries, merged relationships and
+/// chapter ids.
 pub(super) struct Checked<'a> {
     pub(super) persons: Vec<PersonRow<'a>>,
     pub(super) contributions: Vec<Contribution<'a>>,
@@ -118,7 +119,7 @@ fn check_facts(
 ) -> Result<(), ProviderError> {
     let extraction = &graph.extraction;
     let episode_id = graph.episode.id;
-    let evidence_in_episode = |evidence: &Evidence, what: &dyn Fn() -> String| {
+    let evidence_in_episode = |evidence: &Evidence, describe: &dyn Fn() -> String| {
         if segments.contains(&evidence.segment_id) {
             Ok(())
         } else {
@@ -126,19 +127,19 @@ fn check_facts(
                 ctx,
                 format!(
                     "{} points at segment {}, which is not a segment of episode {episode_id}",
-                    what(),
+                    describe(),
                     evidence.segment_id
                 ),
             ))
         }
     };
-    let finite = |value: f32, what: &dyn Fn() -> String| {
+    let finite = |value: f32, describe: &dyn Fn() -> String| {
         if value.is_finite() {
             Ok(())
         } else {
             Err(invalid_input(
                 ctx,
-                format!("{} is {value}; expected a finite number", what()),
+                format!("{} is {value}; expected a finite number", describe()),
             ))
         }
     };
@@ -215,7 +216,7 @@ fn check_facts(
     }
 
     for relationship in &extraction.relationships {
-        let what = || {
+        let describe = || {
             format!(
                 "relationship {} -[{}]-> {}",
                 relationship.source,
@@ -223,13 +224,14 @@ fn check_facts(
                 relationship.target
             )
         };
-        finite(relationship.weight, &|| format!("weight of {}", what()))?;
-        evidence_in_episode(&relationship.evidence, &what)?;
+        finite(relationship.weight, &|| format!("weight of {}", describe()))?;
+        evidence_in_episode(&relationship.evidence, &describe)?;
     }
     Ok(())
 }
 
-/// The `podcast:person` entries of the episode and of its channel, blank names skipped.
+/// Lists the `podcast:person` entries of the episode and of its channel, skipping blank
+/// names.
 fn person_rows(graph: &EpisodeGraph) -> Vec<PersonRow<'_>> {
     let episode = graph.episode.persons.iter().map(|p| ("episode", p));
     let podcast = graph.podcast.persons.iter().map(|p| ("podcast", p));
@@ -253,7 +255,7 @@ fn person_rows(graph: &EpisodeGraph) -> Vec<PersonRow<'_>> {
         .collect()
 }
 
-/// The person entity a `podcast:person` name maps to, as the graph model defines it.
+/// Derives the person entity a `podcast:person` name maps to, as the graph model defines it.
 fn person_entity_id(name: &str) -> EntityId {
     EntityId::derive(podgraph_core::model::EntityKind::Person.as_str(), name)
 }

@@ -16,6 +16,15 @@ use podgraph_core::model::{
 use podgraph_core::provider::GraphStats;
 use podgraph_core::{EntityId, InsightId, QuoteId, SegmentId, TopicId};
 
+/// An insight to build: segment, kind, evidence text, supporting quote text, entities.
+struct InsightSpec {
+    segment: usize,
+    kind: InsightKind,
+    text: String,
+    quote: Option<String>,
+    about: Vec<EntityId>,
+}
+
 /// Builds one episode of one podcast.
 pub struct EpisodeBuilder {
     podcast: Podcast,
@@ -24,7 +33,7 @@ pub struct EpisodeBuilder {
     entities: BTreeMap<EntityId, Entity>,
     mentions: Vec<(usize, String, EntityId)>,
     quotes: Vec<(usize, String, f32)>,
-    insights: Vec<(usize, InsightKind, String, Option<String>, Vec<EntityId>)>,
+    insights: Vec<InsightSpec>,
     topics: Vec<(String, f32)>,
     relations: Vec<(EntityId, EntityId, RelationKind, f32, usize)>,
     speakers: BTreeMap<String, EntityId>,
@@ -177,13 +186,13 @@ impl EpisodeBuilder {
             .iter()
             .map(|(kind, name)| self.add_entity(*kind, name))
             .collect();
-        self.insights.push((
+        self.insights.push(InsightSpec {
             segment,
             kind,
-            text.to_owned(),
-            quote.map(str::to_owned),
+            text: text.to_owned(),
+            quote: quote.map(str::to_owned),
             about,
-        ));
+        });
         self
     }
 
@@ -296,13 +305,13 @@ impl EpisodeBuilder {
         let insights = self
             .insights
             .iter()
-            .map(|(segment, kind, text, quote, about)| Insight {
-                id: InsightId::derive(episode_id, kind.as_str(), text),
-                kind: *kind,
-                text: text.clone(),
-                quote_id: quote.as_ref().map(|q| QuoteId::derive(episode_id, q)),
-                about: about.clone(),
-                evidence: evidence(*segment, text),
+            .map(|spec| Insight {
+                id: InsightId::derive(episode_id, spec.kind.as_str(), &spec.text),
+                kind: spec.kind,
+                text: spec.text.clone(),
+                quote_id: spec.quote.as_ref().map(|q| QuoteId::derive(episode_id, q)),
+                about: spec.about.clone(),
+                evidence: evidence(spec.segment, &spec.text),
             })
             .collect();
         let relationships = self
@@ -355,7 +364,7 @@ impl EpisodeBuilder {
     }
 }
 
-/// A small interview: two speakers, entities, a quote, an insight, a topic, a relation.
+/// Starts a small interview: two speakers, entities, a quote, an insight, a topic, a relation.
 pub fn interview(podcast: &str, guid: &str) -> EpisodeBuilder {
     EpisodeBuilder::new(podcast, guid)
         .published("2024-03-01T10:00:00+01:00")
@@ -426,7 +435,7 @@ pub fn interview(podcast: &str, guid: &str) -> EpisodeBuilder {
         .person("Carol Guest", "guest")
 }
 
-/// The count of one label or relationship type in `stats`.
+/// Returns the count of one label or relationship type in `stats`.
 pub fn count(stats: &GraphStats, name: &str) -> u64 {
     stats
         .nodes
@@ -437,7 +446,7 @@ pub fn count(stats: &GraphStats, name: &str) -> u64 {
         .unwrap_or_else(|| panic!("stats has no entry {name}"))
 }
 
-/// A synthetic one-hour episode: `segments` turns of two speakers, each mentioning
+/// Builds a synthetic long episode: `segments` turns of two speakers, each mentioning
 /// entities from a pool, with quotes, insights, topics and relations.
 pub fn long_episode(
     podcast: &str,
