@@ -336,7 +336,6 @@ CREATE TABLE episode_speakers (
 CREATE INDEX episode_speakers_by_entity ON episode_speakers(entity_id);
 
 CREATE TABLE mentions (
-    rowid      INTEGER PRIMARY KEY,
     episode_id TEXT NOT NULL,
     gen        INTEGER NOT NULL,
     entity_id  TEXT NOT NULL REFERENCES entities(id),
@@ -347,8 +346,8 @@ CREATE TABLE mentions (
     end_ms     INTEGER NOT NULL,
     span_start INTEGER NOT NULL,
     span_end   INTEGER NOT NULL,
-    UNIQUE (episode_id, entity_id, span_start, span_end)
-);
+    PRIMARY KEY (episode_id, entity_id, span_start, span_end)
+) WITHOUT ROWID;
 CREATE INDEX mentions_by_entity ON mentions(entity_id, episode_id);
 
 CREATE TABLE episode_topics (
