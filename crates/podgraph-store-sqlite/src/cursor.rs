@@ -12,10 +12,10 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{DbContext, invalid_input};
 
-/// Items per page when a request asks for 0.
+/// Items per page when a request sets a limit of 0.
 pub const DEFAULT_PAGE_LIMIT: usize = 50;
 
-/// Largest page the store returns; larger requests are capped.
+/// Maximum page size; larger requests are capped.
 pub const MAX_PAGE_LIMIT: usize = 1000;
 
 /// The effective page size of a request.

@@ -36,7 +36,7 @@
 //! | `MENTIONS` | `mentions`: one row per mention with its evidence; the relationships are the distinct (segment, entity) and (episode, entity) pairs, `count` the rows and `first_ms` the earliest start |
 //! | `DISCUSSES` | `episode_topics` (`weight`, `rank`) |
 //! | `ABOUT` | `insight_about` |
-//! | `RELATED_TO` | `relation_contributions` holds each episode's part (weight and evidence); `relationships` holds their sums, recomputed on every write that touches them |
+//! | `RELATED_TO` | `relation_contributions` contains each episode's part (weight and evidence), `relationships` their sums, recomputed on every write that touches them |
 //!
 //! `aliases` keeps every surface form of an entity with its resolution rule, score,
 //! reason and first episode; rows outlive their entity. `episode_records` keeps the
@@ -46,8 +46,10 @@
 //! # Writes
 //!
 //! [`GraphStore::write_episode`](podgraph_core::provider::GraphStore::write_episode)
-//! replaces one episode's subgraph in one transaction (see the `write` module for the
-//! steps). Rewriting the same graph changes no count. Facts of the previous version
+//! replaces one episode's subgraph in one transaction: it upserts every fact with a new
+//! write generation, deletes the episode's rows of older generations, and recomputes what
+//! depends on them (RELATED_TO sums, entity mention counts, the full-text index of the
+//! episode). Rewriting the same graph changes no count. Facts of the previous version
 //! that the new one lacks are removed. An entity is removed when no episode references
 //! it any more (no mention, speaker, `podcast:person` entry, insight or relationship),
 //! and a topic when no episode discusses it. The graph is validated first (ids, evidence

@@ -46,9 +46,10 @@ pub(crate) fn configure(
     Ok(())
 }
 
-/// Switches a file database to WAL with `synchronous=NORMAL`: with WAL, readers never wait
-/// for the writer, and NORMAL loses at most the last transactions on power loss, never
-/// consistency.
+/// Switches a file database to WAL with `synchronous=NORMAL`. With WAL, readers do not wait
+/// for the writer. With NORMAL, SQLite syncs only at checkpoints, so the database stays
+/// consistent but the last commits may be lost on power loss or an OS crash (SQLite's
+/// `PRAGMA synchronous` documentation).
 pub(crate) fn enable_wal(conn: &Connection, ctx: &DbContext) -> ProviderResult<()> {
     let mode: String = conn
         .pragma_update_and_check(None, "journal_mode", "wal", |row| row.get(0))

@@ -66,14 +66,14 @@ pub(crate) trait GraphSink {
     fn finish(&mut self) -> io::Result<()>;
 }
 
-/// How one label is read: the query returns `id` and one column per property.
+/// Query and properties of one label. The query returns `id` and one column per property.
 pub(crate) struct NodeSpec {
     pub(crate) label: &'static str,
     sql: &'static str,
     pub(crate) props: &'static [(&'static str, PropType)],
 }
 
-/// How one relationship type is read: the query returns `from_id`, `to_id`, the key
+/// Query and properties of one relationship type. The query returns `from_id`, `to_id`, the key
 /// column when there is one, and one column per property.
 pub(crate) struct RelSpec {
     pub(crate) rel_type: &'static str,

@@ -1,8 +1,8 @@
 //! GraphML: a directed graph with one `<key>` per property name, declared up front.
 //!
 //! Node labels go into the `labels` data key (`:Entity:Person`) and relationship types
-//! into `type`, as Neo4j's own GraphML export does. Lists are written as JSON arrays in
-//! string keys. Text that XML 1.0 cannot hold (control characters other than tab, line
+//! into the `type` data key and the edge's `label` attribute. Lists are written as JSON
+//! arrays in string keys. Text that XML 1.0 cannot hold (control characters other than tab, line
 //! feed and carriage return) is replaced with U+FFFD.
 
 use std::collections::BTreeMap;

@@ -55,7 +55,7 @@ impl ExportFormat {
     }
 }
 
-/// What an export wrote.
+/// Counts of an export.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExportSummary {
     /// Nodes written.

@@ -14,7 +14,7 @@ use crate::error::DbContext;
 use crate::normalize::{normalize_name, prefix_upper_bound};
 use crate::types::AliasRecord;
 
-/// Most results of [`find_by_name`].
+/// Maximum number of results of [`SqliteStore::find_entities_by_name`](crate::SqliteStore::find_entities_by_name).
 pub const NAME_MATCH_LIMIT: usize = 25;
 
 const SUMMARY_COLUMNS: &str = "e.id, e.kind, e.name, e.mention_count, e.episode_count";

@@ -12,11 +12,11 @@ use super::{query_all, query_one, snapshot};
 use crate::convert::{get, get_f32, get_parsed};
 use crate::error::DbContext;
 
-/// Deepest search; deeper requests are capped because the neighbourhood of a well
+/// Maximum search depth; deeper requests are capped because the neighbourhood of a well
 /// connected graph covers most of it after a few hops.
 pub const MAX_NEIGHBOUR_DEPTH: u8 = 4;
 
-/// Most nodes returned; larger limits are capped.
+/// Maximum number of nodes returned; larger limits are capped.
 pub const MAX_NEIGHBOUR_NODES: usize = 500;
 
 /// Returns the entities within `depth` hops of `start` (edges followed in both

@@ -10,10 +10,10 @@ use super::{query_all, snapshot};
 use crate::convert::{get, get_opt_parsed, get_opt_unsigned};
 use crate::error::DbContext;
 
-/// Hits returned when a search asks for 0.
+/// Hits returned when a search sets a limit of 0.
 pub const DEFAULT_SEARCH_HITS: usize = 20;
 
-/// Most hits one search returns.
+/// Maximum number of hits one search returns.
 pub const MAX_SEARCH_HITS: usize = 200;
 
 /// Markers around matched terms in snippets.
