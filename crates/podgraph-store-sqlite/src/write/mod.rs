@@ -1,0 +1,427 @@
+//! Writing episode subgraphs and episode records.
+//!
+//! `write_episode` runs in one `BEGIN IMMEDIATE` transaction:
+//!
+//! 1. the graph is validated before the transaction starts;
+//! 2. the episode's write generation is incremented;
+//! 3. the podcast, the episode and every fact are upserted with the new generation;
+//! 4. the episode's rows of older generations are deleted, children before parents;
+//! 5. RELATED_TO weights are recomputed from the per-episode contributions of every
+//!    relationship the episode touched, and entity mention counts likewise;
+//! 6. entities and topics that no episode references any more are removed;
+//! 7. the episode record is set to `done`.
+//!
+//! Unchanged rows are updated in place. The full-text index of the episode's segments
+//! and quotes is rebuilt with two bulk statements, and entity names likewise.
+
+mod facts;
+mod validate;
+
+use std::time::Instant;
+
+use chrono::Utc;
+use podgraph_core::ProviderError;
+use podgraph_core::model::EpisodeGraph;
+use podgraph_core::provider::{EpisodeRecord, WriteSummary};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+
+use crate::convert::{format_utc, opt_to_i64, present, to_i64};
+use crate::error::{DbContext, sqlite_error};
+
+/// Scratch tables of the writer connection, emptied at the start of every write.
+pub(crate) const WRITER_SCRATCH: &str = "
+CREATE TEMP TABLE IF NOT EXISTS touched_entities (
+    id TEXT PRIMARY KEY, old_mentions INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS touched_topics (id TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS touched_relations (
+    source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
+    PRIMARY KEY (source, target, kind)
+) WITHOUT ROWID;
+";
+
+/// Replaces the episode's subgraph; see the module docs for the steps.
+pub(crate) fn write_episode(
+    conn: &mut Connection,
+    ctx: &DbContext,
+    graph: &EpisodeGraph,
+) -> Result<WriteSummary, ProviderError> {
+    let started = Instant::now();
+    let checked = validate::check(ctx, graph)?;
+    let episode_id = graph.episode.id.to_string();
+
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(|e| {
+            sqlite_error(
+                ctx,
+                &format!("failed to start the write transaction of episode {episode_id}"),
+                e,
+            )
+        })?;
+
+    let generation = next_generation(&tx, ctx, &episode_id)?;
+    count_old_mentions(&tx, ctx, &episode_id)?;
+    run_with_episode(
+        &tx,
+        ctx,
+        &episode_id,
+        "unindex the old text",
+        &UNINDEX_EPISODE_TEXT,
+    )?;
+    let mut writer = facts::FactWriter::new(&tx, ctx, graph, &episode_id, generation);
+    let mut summary = writer.write_all(&checked)?;
+    summary.removed = remove_stale(&tx, ctx, &episode_id, generation)?;
+    summary.removed += refresh_derived(&tx, ctx, &episode_id)?;
+    run_with_episode(
+        &tx,
+        ctx,
+        &episode_id,
+        "index the new text",
+        &INDEX_EPISODE_TEXT,
+    )?;
+
+    let write_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    record_done(&tx, ctx, graph, write_ms)?;
+
+    tx.commit().map_err(|e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to commit the write of episode {episode_id}"),
+            e,
+        )
+    })?;
+    tracing::debug!(
+        target: "podgraph::store::sqlite",
+        episode_id = %episode_id,
+        nodes = summary.nodes,
+        relationships = summary.relationships,
+        removed = summary.removed,
+        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "wrote episode subgraph"
+    );
+    Ok(summary)
+}
+
+fn next_generation(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<i64, ProviderError> {
+    let current: Option<i64> = tx
+        .prepare_cached("SELECT gen FROM episodes WHERE id = ?1")
+        .and_then(|mut stmt| {
+            stmt.query_row([episode_id], |row| row.get(0))
+                .map(Some)
+                .or_else(|e| match e {
+                    rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                    other => Err(other),
+                })
+        })
+        .map_err(|e| {
+            sqlite_error(
+                ctx,
+                &format!("failed to read the write generation of episode {episode_id}"),
+                e,
+            )
+        })?;
+    Ok(current.unwrap_or(0).saturating_add(1))
+}
+
+/// Removes the episode's segment and quote texts from the full-text indexes, before any
+/// row changes (an external-content FTS5 delete needs the indexed text).
+const UNINDEX_EPISODE_TEXT: [&str; 2] = [
+    "INSERT INTO segments_fts (segments_fts, rowid, text)
+     SELECT 'delete', rowid, text FROM segments WHERE episode_id = ?1",
+    "INSERT INTO quotes_fts (quotes_fts, rowid, text)
+     SELECT 'delete', rowid, text FROM quotes WHERE episode_id = ?1",
+];
+
+/// Indexes the episode's segment and quote texts once every row is written.
+const INDEX_EPISODE_TEXT: [&str; 2] = [
+    "INSERT INTO segments_fts (rowid, text) SELECT rowid, text FROM segments WHERE episode_id = ?1",
+    "INSERT INTO quotes_fts (rowid, text) SELECT rowid, text FROM quotes WHERE episode_id = ?1",
+];
+
+/// Runs statements whose only parameter is the episode id.
+fn run_with_episode(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+    action: &str,
+    statements: &[&str],
+) -> Result<(), ProviderError> {
+    for sql in statements {
+        tx.prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute([episode_id]))
+            .map_err(|e| {
+                sqlite_error(
+                    ctx,
+                    &format!("failed to {action} of episode {episode_id}"),
+                    e,
+                )
+            })?;
+    }
+    Ok(())
+}
+
+/// Records how often the previous version of the episode mentioned each entity, so that
+/// the entities' mention counts can be corrected by the difference instead of recounted.
+fn count_old_mentions(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<(), ProviderError> {
+    tx.prepare_cached(
+        "INSERT INTO temp.touched_entities (id, old_mentions)
+         SELECT entity_id, count(*) FROM mentions WHERE episode_id = ?1 GROUP BY entity_id",
+    )
+    .and_then(|mut stmt| stmt.execute([episode_id]))
+    .map_err(|e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to count the old mentions of episode {episode_id}"),
+            e,
+        )
+    })?;
+    Ok(())
+}
+
+/// Tables with episode facts, children before the tables they reference.
+const FACT_TABLES: [&str; 10] = [
+    "insight_about",
+    "insights",
+    "relation_contributions",
+    "mentions",
+    "quotes",
+    "episode_topics",
+    "episode_speakers",
+    "episode_persons",
+    "chapters",
+    "segments",
+];
+
+/// Records what the old rows referenced, then deletes the episode's rows of older
+/// generations. Returns the number of rows deleted.
+fn remove_stale(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+    generation: i64,
+) -> Result<u64, ProviderError> {
+    let fail = |action: &str, e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to {action} of episode {episode_id}"),
+            e,
+        )
+    };
+
+    // Every entity and relationship the episode touches, old or new, needs its counts
+    // and weights recomputed afterwards.
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO temp.touched_entities (id)
+         SELECT entity_id FROM mentions WHERE episode_id = ?1
+         UNION SELECT entity_id FROM episode_speakers WHERE episode_id = ?1
+         UNION SELECT entity_id FROM episode_persons WHERE episode_id = ?1
+         UNION SELECT entity_id FROM insight_about WHERE episode_id = ?1
+         UNION SELECT source FROM relation_contributions WHERE episode_id = ?1
+         UNION SELECT target FROM relation_contributions WHERE episode_id = ?1",
+    )
+    .and_then(|mut stmt| stmt.execute([episode_id]))
+    .map_err(|e| fail("collect the entities", e))?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO temp.touched_relations (source, target, kind)
+         SELECT source, target, kind FROM relation_contributions WHERE episode_id = ?1",
+    )
+    .and_then(|mut stmt| stmt.execute([episode_id]))
+    .map_err(|e| fail("collect the relationships", e))?;
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO temp.touched_topics (id)
+         SELECT topic_id FROM episode_topics WHERE episode_id = ?1 AND gen <> ?2",
+    )
+    .and_then(|mut stmt| stmt.execute(params![episode_id, generation]))
+    .map_err(|e| fail("collect the topics", e))?;
+
+    let mut removed = 0_u64;
+    for table in FACT_TABLES {
+        let sql = format!("DELETE FROM {table} WHERE episode_id = ?1 AND gen <> ?2");
+        let deleted = tx
+            .prepare_cached(&sql)
+            .and_then(|mut stmt| stmt.execute(params![episode_id, generation]))
+            .map_err(|e| fail(&format!("delete old rows from {table}"), e))?;
+        removed += deleted as u64;
+    }
+    Ok(removed)
+}
+
+/// Recomputes RELATED_TO weights and entity counts for what the write touched, and
+/// removes entities and topics that nothing references any more. Returns the number of
+/// nodes and relationships removed.
+fn refresh_derived(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<u64, ProviderError> {
+    let run = |action: &str, sql: &str| -> Result<u64, ProviderError> {
+        // Statements without the `?1` parameter ignore it.
+        tx.prepare_cached(sql)
+            .and_then(|mut stmt| {
+                if stmt.parameter_count() == 0 {
+                    stmt.execute([])
+                } else {
+                    stmt.execute([episode_id])
+                }
+            })
+            .map(|n| n as u64)
+            .map_err(|e| sqlite_error(ctx, &format!("failed to {action}"), e))
+    };
+
+    let before = run(
+        "remove outdated relationships",
+        "DELETE FROM relationships WHERE (source, target, kind) IN
+             (SELECT source, target, kind FROM temp.touched_relations)",
+    )?;
+    // Summed in episode-id order (the index order), so equal data gives equal sums.
+    let after = run(
+        "sum relationship weights",
+        "INSERT INTO relationships (source, target, kind, weight, episode_count)
+         SELECT c.source, c.target, c.kind, sum(c.weight), count(*)
+         FROM temp.touched_relations AS t
+         JOIN relation_contributions AS c INDEXED BY relation_contributions_by_key
+           ON c.source = t.source AND c.target = t.target AND c.kind = t.kind
+         GROUP BY c.source, c.target, c.kind",
+    )?;
+    let mut removed = before.saturating_sub(after);
+
+    removed += run(
+        "remove unreferenced entities",
+        "DELETE FROM entities
+         WHERE id IN (SELECT id FROM temp.touched_entities)
+           AND NOT EXISTS (SELECT 1 FROM mentions WHERE entity_id = entities.id)
+           AND NOT EXISTS (SELECT 1 FROM episode_speakers WHERE entity_id = entities.id)
+           AND NOT EXISTS (SELECT 1 FROM episode_persons WHERE entity_id = entities.id)
+           AND NOT EXISTS (SELECT 1 FROM insight_about WHERE entity_id = entities.id)
+           AND NOT EXISTS (SELECT 1 FROM relation_contributions WHERE source = entities.id)
+           AND NOT EXISTS (SELECT 1 FROM relation_contributions WHERE target = entities.id)",
+    )?;
+    // Corrected by this episode's difference, so the cost does not grow with the number
+    // of episodes that mention an entity.
+    run(
+        "update entity mention counts",
+        "UPDATE entities SET
+             mention_count = mention_count - d.old_mentions + d.new_mentions,
+             episode_count = episode_count - (d.old_mentions > 0) + (d.new_mentions > 0)
+         FROM (SELECT t.id, t.old_mentions,
+                      (SELECT count(*) FROM mentions AS m
+                       WHERE m.entity_id = t.id AND m.episode_id = ?1) AS new_mentions
+               FROM temp.touched_entities AS t) AS d
+         WHERE entities.id = d.id",
+    )?;
+    removed += run(
+        "remove unreferenced topics",
+        "DELETE FROM topics
+         WHERE id IN (SELECT id FROM temp.touched_topics)
+           AND NOT EXISTS (SELECT 1 FROM episode_topics WHERE topic_id = topics.id)",
+    )?;
+
+    for table in ["touched_entities", "touched_topics", "touched_relations"] {
+        run(
+            "clear the scratch tables",
+            &format!("DELETE FROM temp.{table}"),
+        )?;
+    }
+    Ok(removed)
+}
+
+fn record_done(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    graph: &EpisodeGraph,
+    write_ms: u64,
+) -> Result<(), ProviderError> {
+    let episode = &graph.episode;
+    tx.prepare_cached(
+        "INSERT INTO episode_records (episode_id, podcast_id, guid, transcript_hash,
+             extractor_version, status, failed_stage, error, elapsed_ms, write_ms, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'done', NULL, NULL, NULL, ?6, ?7)
+         ON CONFLICT (episode_id) DO UPDATE SET
+             podcast_id = excluded.podcast_id, guid = excluded.guid,
+             transcript_hash = excluded.transcript_hash,
+             extractor_version = excluded.extractor_version, status = 'done',
+             failed_stage = NULL, error = NULL, elapsed_ms = NULL,
+             write_ms = excluded.write_ms, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            episode.id.to_string(),
+            episode.podcast_id.to_string(),
+            present(episode.guid.as_deref()),
+            graph.transcript_hash,
+            graph.extractor_version,
+            i64::try_from(write_ms).unwrap_or(i64::MAX),
+            format_utc(&Utc::now()),
+        ])
+    })
+    .map_err(|e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to record episode {} as done", episode.id),
+            e,
+        )
+    })?;
+    Ok(())
+}
+
+/// Stores a failed attempt; the episode's facts and its last write time stay as they are.
+pub(crate) fn record_failure(
+    conn: &mut Connection,
+    ctx: &DbContext,
+    record: &EpisodeRecord,
+) -> Result<(), ProviderError> {
+    let id = record.episode_id;
+    let elapsed_ms = opt_to_i64(ctx, record.elapsed_ms, || {
+        format!("elapsed time of episode {id}")
+    })?;
+    conn.prepare_cached(
+        "INSERT INTO episode_records (episode_id, podcast_id, guid, transcript_hash,
+             extractor_version, status, failed_stage, error, elapsed_ms, write_ms, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'failed', ?6, ?7, ?8, NULL, ?9)
+         ON CONFLICT (episode_id) DO UPDATE SET
+             podcast_id = excluded.podcast_id, guid = excluded.guid,
+             transcript_hash = excluded.transcript_hash,
+             extractor_version = excluded.extractor_version, status = 'failed',
+             failed_stage = excluded.failed_stage, error = excluded.error,
+             elapsed_ms = excluded.elapsed_ms, updated_at = excluded.updated_at",
+    )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id.to_string(),
+            record.podcast_id.to_string(),
+            present(record.guid.as_deref()),
+            present(record.transcript_hash.as_deref()),
+            present(record.extractor_version.as_deref()),
+            present(record.failed_stage.as_deref()),
+            present(record.error.as_deref()),
+            elapsed_ms,
+            format_utc(&record.updated_at),
+        ])
+    })
+    .map_err(|e| {
+        sqlite_error(
+            ctx,
+            &format!("failed to record the failure of episode {id}"),
+            e,
+        )
+    })?;
+    Ok(())
+}
+
+/// Shared by the fact writer: converts a `u64` or `usize` for storage.
+fn int(
+    ctx: &DbContext,
+    value: impl TryInto<i64> + Copy + std::fmt::Display,
+    what: impl Fn() -> String,
+) -> Result<i64, ProviderError> {
+    to_i64(ctx, value, what)
+}
