@@ -146,8 +146,8 @@ fn bench_srt(c: &mut Criterion) {
     group.finish();
 }
 
-// What `criterion_group!` and `criterion_main!` expand to, written out because the
-// macros generate an undocumented public function that the workspace lints reject.
+// Runs the groups as `criterion_group!` and `criterion_main!` would. The macros are not
+// used because they generate an undocumented public function that the lints reject.
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
     bench_webvtt(&mut criterion);

@@ -63,8 +63,8 @@ impl Warnings {
         }
     }
 
-    /// The warnings in input order, each code over the cap followed by a summary of how
-    /// many were not listed.
+    /// Returns the warnings in input order, then one summary for each code over the cap
+    /// that counts the warnings not listed.
     pub(crate) fn into_vec(mut self) -> Vec<Warning> {
         self.list
             .sort_by_key(|warning| warning.position.map_or(u32::MAX, |position| position.line));
@@ -123,7 +123,7 @@ impl CueCollector {
         }
     }
 
-    /// Whether `max_cues` was reached; later cues are dropped.
+    /// Returns whether `max_cues` was reached, so that later cues are dropped.
     pub(crate) fn is_full(&self) -> bool {
         self.full
     }
@@ -274,11 +274,12 @@ fn floor_boundary(text: &str, offset: usize) -> usize {
 /// automatic subtitles, where each cue repeats the line before the new one.
 ///
 /// A file has rolling captions when some cue starts with lines that end the previous cue
-/// and has more lines after them. Only in such a file, a cue loses its leading lines when
-/// they equal the trailing lines of the cue before it, both have the same speaker, and it
-/// starts no earlier than that cue and no later than its end; a cue left without text is
-/// removed. Each cue is compared with the previous cue as the file gives it. Elsewhere,
-/// repeated lines are kept: two speakers can say "Yeah." in a row.
+/// and has more lines after them. Only in such a file does a cue lose its leading lines
+/// when they equal the trailing lines of the cue before it. Both cues must have the same
+/// speaker, and the later one must start while the earlier one is shown. A cue left
+/// without text is removed. Each cue is compared with the previous cue as the file gives
+/// it. In other files repeated lines are kept, because two speakers can both say "Yeah."
+/// in a row.
 fn remove_rolling_duplicates(cues: &mut Vec<Cue>, lines: &[u32], warnings: &mut Warnings) {
     let has_rolling_captions = cues.windows(2).any(|pair| match pair {
         [previous, cue] => {
@@ -364,8 +365,8 @@ fn repeated_prefix_len(previous: &str, text: &str) -> usize {
 
     let previous_lines: Vec<&str> = previous.split('\n').collect();
     let lines: Vec<&str> = text.split('\n').collect();
-    let most = previous_lines.len().min(lines.len());
-    for count in (1..=most).rev() {
+    let max_count = previous_lines.len().min(lines.len());
+    for count in (1..=max_count).rev() {
         let tail = previous_lines.get(previous_lines.len() - count..);
         let head = lines.get(..count);
         if tail.is_some() && tail == head {
@@ -398,7 +399,7 @@ pub(crate) fn check_size(
     Ok(())
 }
 
-/// A short, single-line excerpt of input for a warning message.
+/// Returns a short excerpt of input for a warning message.
 pub(crate) fn excerpt(text: &str) -> String {
     const MAX_CHARS: usize = 60;
     match text.char_indices().nth(MAX_CHARS) {

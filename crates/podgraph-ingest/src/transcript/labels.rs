@@ -20,7 +20,7 @@ use podgraph_core::model::Cue;
 /// Longest accepted label, in bytes.
 const MAX_LABEL_BYTES: usize = 48;
 
-/// Most words in an accepted label.
+/// Maximum number of words in an accepted label.
 const MAX_LABEL_WORDS: usize = 4;
 
 /// First words that introduce a heading or remark rather than a speaker (compared without
@@ -123,8 +123,8 @@ fn is_speaker_name(name: &str) -> bool {
     true
 }
 
-/// An uppercase letter followed by letters, apostrophes, hyphens or a final period:
-/// `Adam`, `McDonald`, `O'Brien`, `Jean-Luc`, `Dr.`.
+/// Returns whether `word` is an uppercase letter followed by letters, apostrophes,
+/// hyphens or a final period: `Adam`, `McDonald`, `O'Brien`, `Jean-Luc`, `Dr.`.
 fn is_capitalised_word(word: &str) -> bool {
     let mut chars = word.chars();
     let Some(first) = chars.next() else {
@@ -139,7 +139,8 @@ fn is_capitalised_word(word: &str) -> bool {
         .all(|c| c.is_alphabetic() || matches!(c, '\'' | '\u{2019}' | '-'))
 }
 
-/// An all-capitals machine label: `SPEAKER_1`, `SPEAKER_00`, `S1`.
+/// Returns whether `word` is an all-capitals machine label: `SPEAKER_1`, `SPEAKER_00`,
+/// `S1`.
 fn is_diarisation_label(word: &str) -> bool {
     let bytes = word.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_uppercase)
@@ -148,7 +149,7 @@ fn is_diarisation_label(word: &str) -> bool {
             .all(|&byte| byte.is_ascii_uppercase() || byte.is_ascii_digit() || byte == b'_')
 }
 
-/// What [`apply_speaker_labels`] changed.
+/// Counts of the changes made by [`apply_speaker_labels`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LabelSummary {
     /// Cues whose label was removed from the text and became the speaker.
@@ -297,7 +298,7 @@ mod tests {
     }
 
     #[test]
-    fn a_single_label_name_does_not_continue() {
+    fn continuation_needs_two_label_names() {
         let mut cues = vec![
             cue("GIL DIPERSON: Those are integrations"),
             cue("the host speaks here"),

@@ -26,12 +26,12 @@ impl<'a> Line<'a> {
         self.start + self.text.len()
     }
 
-    /// Whether the line is empty or contains only spaces, tabs and form feeds.
+    /// Returns whether the line is empty or contains only spaces, tabs and form feeds.
     pub(crate) fn is_blank(&self) -> bool {
         self.text.bytes().all(is_space)
     }
 
-    /// Whether the line contains the cue timing arrow `-->`.
+    /// Returns whether the line contains the cue timing arrow `-->`.
     pub(crate) fn has_arrow(&self) -> bool {
         find_arrow(self.text.as_bytes()).is_some()
     }
@@ -57,12 +57,12 @@ impl<'a> Lines<'a> {
         }
     }
 
-    /// The whole text being split.
+    /// Returns the whole text being split.
     pub(crate) fn source(&self) -> &'a str {
         self.text
     }
 
-    /// The next line, without consuming it.
+    /// Returns the next line without consuming it.
     pub(crate) fn peek(&self) -> Option<Line<'a>> {
         self.clone().next()
     }
@@ -111,8 +111,8 @@ pub(crate) fn find_arrow(bytes: &[u8]) -> Option<usize> {
         .map(|gt| gt - 2)
 }
 
-/// Whether `byte` is a space, tab or form feed: the whitespace that can occur inside a
-/// WebVTT line.
+/// Returns whether `byte` is a space, tab or form feed: the whitespace that can occur
+/// inside a WebVTT line.
 pub(crate) fn is_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\x0C')
 }

@@ -12,15 +12,15 @@
 //! literal `a < b` survives, and ASS override blocks such as `{\an8}` are removed, with
 //! `\N` a line break and `\h` a no-break space.
 //!
-//! In both, HTML character references are decoded with the HTML rules (`&amp;`, `&lt;`,
-//! `&nbsp;`, `&lrm;`, `&#32;`, and legacy names without `;` such as `&amp`), and each line
-//! is trimmed of spaces and tabs; empty lines are dropped and lines are joined with `\n`.
+//! In both, HTML character references are decoded with the HTML rules: `&amp;`, `&lt;`,
+//! `&nbsp;`, `&lrm;`, `&#32;`, and legacy names without `;` such as `&amp`. Each line is
+//! trimmed of spaces and tabs, empty lines are dropped, and lines are joined with `\n`.
 //!
 //! [`Cue`]: podgraph_core::model::Cue
 
 use crate::transcript::lines::{is_space, trim_spaces_start};
 
-/// Which markup rules apply.
+/// The markup rules to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum MarkupStyle {
     /// WebVTT cue text: every `<...>` is a tag.
@@ -181,7 +181,13 @@ impl Cleaner<'_> {
         }
         if let Some(reference) = self.raw.get(at..end) {
             let decoded = htmlize::unescape(reference);
-            self.emit(&decoded);
+            // `&#10;` and `&#13;` decode to line terminators, which end the line here too.
+            for (index, piece) in decoded.split(['\n', '\r']).enumerate() {
+                if index > 0 {
+                    self.out.line_break();
+                }
+                self.emit(piece);
+            }
         }
         end
     }
@@ -454,6 +460,7 @@ mod tests {
         assert_eq!(vtt("&notit;"), "\u{AC}it;");
         assert_eq!(vtt("&1;"), "&1;");
         assert_eq!(vtt("AT&T"), "AT&T");
+        assert_eq!(vtt("a &#10; b&#13;&#10;c"), "a\nb\nc");
     }
 
     #[test]

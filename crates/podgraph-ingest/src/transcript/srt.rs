@@ -6,7 +6,7 @@
 //! in that form parses without warnings. Lines end with LF, CR or CRLF; lines of only
 //! whitespace count as blank.
 //!
-//! Real files break the form in predictable ways; each repair is a [`Warning`] with its
+//! Real files break the form in predictable ways; each repair is a [`Warning`](crate::Warning) with its
 //! line:
 //!
 //! | code | what was found and what the parser did |
@@ -132,13 +132,14 @@ fn skip_blank_lines(lines: &mut Lines<'_>) {
     }
 }
 
-/// Whether a cue number is all digits (surrounding spaces allowed).
+/// Returns whether the line is a cue number: digits, with optional spaces around them.
 fn is_index(line: &Line<'_>) -> bool {
     let trimmed = trim_spaces(line.text);
     !trimmed.is_empty() && trimmed.bytes().all(|byte| byte.is_ascii_digit())
 }
 
-/// Whether the next lines start a cue: a timing line, or a cue number and a timing line.
+/// Returns whether the next lines start a cue: a timing line, or a cue number and a
+/// timing line.
 fn starts_cue(lines: &Lines<'_>) -> bool {
     let mut ahead = lines.clone();
     match ahead.next() {
@@ -243,8 +244,9 @@ impl<'a> Body<'a> {
             .unwrap_or_default()
     }
 
-    /// The next text line of the current block, or `None` at a blank line, at the end or
-    /// where the next cue starts without a blank line (which is not consumed).
+    /// Consumes and returns the next text line of the current block. Returns `None` at a
+    /// blank line, at the end, or where the next cue starts without a blank line, which
+    /// stays unconsumed.
     fn next_text_line(&mut self) -> Option<Line<'a>> {
         let line = self.lines.peek()?;
         if line.is_blank() {

@@ -1,6 +1,6 @@
 //! Caption timestamps and cue timing lines (`00:01:02.500 --> 00:01:04.000 align:start`).
 //!
-//! [`parse_timestamp`] accepts every form that real WebVTT and SRT files use: missing or
+//! [`parse_timestamp`] accepts the forms that real WebVTT and SRT files use: missing or
 //! unpadded hours (`01:02.500`, `0:0:1.5`), seconds only (`0.860`), `.` or `,` before
 //! the fraction, no fraction (`00:00:01`) and fractions of any length. A timestamp that
 //! deviates from the strict grammar of its format carries a [`Deviation`] so that the
@@ -12,7 +12,7 @@ use std::fmt;
 
 use crate::transcript::lines::{find_arrow, is_space, trim_spaces, trim_spaces_start};
 
-/// Which format's strict timestamp grammar counts as conforming.
+/// The format whose strict timestamp grammar counts as conforming.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TimestampStyle {
     /// WebVTT: `mm:ss.ttt` or `hh:mm:ss.ttt` with two or more hour digits.
@@ -30,8 +30,8 @@ pub struct Timestamp {
     pub deviation: Option<Deviation>,
 }
 
-/// How a timestamp departs from the strict grammar of its format. All of these are
-/// repaired; the value is still exact except for [`Deviation::LongFraction`].
+/// A departure of a timestamp from the strict grammar of its format. All of these are
+/// repaired, and the value stays exact except for [`Deviation::LongFraction`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Deviation {
@@ -71,7 +71,7 @@ impl fmt::Display for Deviation {
     }
 }
 
-/// Why a string is not a timestamp.
+/// The reason a string is not a timestamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimestampError {
@@ -279,7 +279,7 @@ pub struct TimingLine<'a> {
 }
 
 impl TimingLine<'_> {
-    /// A description of the first deviation anywhere in the line, for a warning.
+    /// Describes the first deviation anywhere in the line, for a warning.
     pub fn deviation_message(&self) -> Option<String> {
         if let Some(deviation) = self.start.deviation {
             return Some(format!("start time has {deviation}"));
@@ -291,7 +291,7 @@ impl TimingLine<'_> {
     }
 }
 
-/// How the layout of a timing line departs from the strict syntax.
+/// A departure of a timing line's layout from the strict syntax.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum LayoutDeviation {
@@ -313,7 +313,7 @@ impl fmt::Display for LayoutDeviation {
     }
 }
 
-/// Why a line is not a usable timing line.
+/// The reason a line is not a usable timing line.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum TimingError {
@@ -339,11 +339,11 @@ impl std::error::Error for TimingError {}
 
 /// Parses a cue timing line `start --> end [settings]`.
 ///
-/// The start time is everything before the first `-->`, trimmed; the end time is the
+/// The start time is everything before the first `-->`, trimmed. The end time is the
 /// first whitespace-separated word after it, and the rest is returned as settings. An end
 /// word with text glued to it is accepted when it begins with a complete strict WebVTT
-/// timestamp followed by a non-digit, as the WebVTT parser does; anything else that is
-/// not a timestamp rejects the line.
+/// timestamp followed by a non-digit, as the WebVTT parser does. Any other end word that
+/// is not a timestamp rejects the line.
 ///
 /// # Errors
 ///
@@ -408,10 +408,9 @@ fn strict_webvtt_prefix(text: &str) -> Option<u64> {
     timestamp.deviation.is_none().then_some(timestamp.ms)
 }
 
-/// Whether a line without `-->` still looks like a damaged timing line, such as
-/// `00:00:00.000 -x> 00:00:01.000`: its first word and a later word are both made of
-/// digits and `:`, `.` or `,` only, with at least one of those separators, and end in a
-/// digit.
+/// Returns whether a line without `-->` still looks like a damaged timing line, such as
+/// `00:00:00.000 -x> 00:00:01.000`. That is the case when its first word and a later word
+/// both look like times: digits and at least one `:`, `.` or `,`, ending in a digit.
 pub(crate) fn looks_like_broken_timing_line(line: &str) -> bool {
     let mut words = line.split_ascii_whitespace();
     words.next().is_some_and(is_time_like) && words.any(is_time_like)

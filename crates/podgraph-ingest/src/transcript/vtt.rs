@@ -9,7 +9,7 @@
 //! before the first cue are skipped, NUL becomes U+FFFD, and LF, CR and CRLF all end lines.
 //!
 //! A file that follows the specification parses without warnings. Everything else real
-//! files get wrong is repaired and reported as a [`Warning`] with its line:
+//! files get wrong is repaired and reported as a [`Warning`](crate::Warning) with its line:
 //!
 //! | code | what was found and what the parser did |
 //! |---|---|
@@ -23,7 +23,7 @@
 //! | `invalid-timing` | a timing line that is not one (`00:00:0x0.000`, `60` seconds): the cue is dropped |
 //! | `timestamp-beyond-limit` | a time above `max_timestamp_hours`: the cue is dropped |
 //! | `end-before-start` | the end is set to the start |
-//! | `unterminated-tag` | `<` without `>`: the rest of the cue is a tag, as the specification says |
+//! | `unterminated-tag` | `<` without `>`: the rest of the cue is read as a tag, as the WebVTT parser does |
 //! | `text-without-timing` | text blocks with no timing line: appended to the previous cue, or dropped before the first cue, when only whitespace, or when only a number |
 //! | `misplaced-block` | `STYLE` or `REGION` after the first cue: ignored |
 //! | `repeated-line-removed` | rolling caption lines repeated from the previous cue |
@@ -179,7 +179,7 @@ fn read_signature<'a>(lines: &mut Lines<'a>, warnings: &mut Warnings) -> Option<
     Some(trim_spaces(trimmed.get(6..).unwrap_or_default()))
 }
 
-/// Whether any line of `text` is a timing line that can be parsed.
+/// Returns whether any line of `text` is a timing line that can be parsed.
 fn has_timing_line(text: &str) -> bool {
     Lines::new(text).any(|line| {
         line.has_arrow() && parse_timing_line(line.text, TimestampStyle::WebVtt).is_ok()
@@ -240,7 +240,8 @@ fn note_entry(line: &str) -> Option<(&str, &str)> {
     (spaced && is_metadata_key(key) && !value.is_empty()).then_some((key, value))
 }
 
-/// A letter followed by letters, digits, `-` or `_`, at most 64 bytes.
+/// Returns whether `key` is a letter followed by letters, digits, `-` or `_`, at most 64
+/// bytes in all.
 fn is_metadata_key(key: &str) -> bool {
     let bytes = key.as_bytes();
     bytes.len() <= 64
@@ -250,7 +251,7 @@ fn is_metadata_key(key: &str) -> bool {
             .all(|&byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
-/// What a block that is not a cue turned out to be.
+/// The kind of a block that is not a cue.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum BlockKind {
     Note,
@@ -365,8 +366,9 @@ impl<'a> Body<'a> {
         while self.next_block_line().is_some() {}
     }
 
-    /// The next line of the current block, or `None` at an empty line, at the end, or at
-    /// a line with `-->` (which starts the next block and is not consumed).
+    /// Consumes and returns the next line of the current block. Returns `None` at an empty
+    /// line, at the end, or at a line with `-->`, which starts the next block and stays
+    /// unconsumed.
     fn next_block_line(&mut self) -> Option<Line<'a>> {
         let line = self.lines.peek()?;
         if line.text.is_empty() {
@@ -383,7 +385,7 @@ impl<'a> Body<'a> {
         self.lines.next()
     }
 
-    /// The input text from the start of `first` to the end of `last`.
+    /// Returns the input text from the start of `first` to the end of `last`.
     fn lines_text(&self, first: Line<'a>, last: Line<'a>) -> Option<&'a str> {
         self.lines.source().get(first.start..last.end())
     }
