@@ -10,7 +10,7 @@ use podgraph_core::model::{Cue, Transcript, TranscriptFormat};
 use crate::diag::{Position, Warning};
 use crate::error::{IngestError, IngestResult};
 use crate::transcript::labels::apply_speaker_labels;
-use crate::transcript::markup::{CueText, MarkupStyle, clean_cue_text};
+use crate::transcript::markup::{CueText, MarkupStyle, VoiceStart, clean_cue_text};
 use crate::transcript::timecode::hours_to_ms;
 
 /// Warnings kept per code; later ones are only counted, so that a large broken file
@@ -165,26 +165,47 @@ impl CueCollector {
         }
 
         let mut id = raw.id.map(str::to_owned);
-        for (speaker, text) in voice_runs(cleaned) {
-            if self.cues.len() >= self.max_cues {
-                self.full = true;
-                let max_cues = self.max_cues;
-                self.warnings.push(position, "too-many-cues", || {
+        let CueText { text, voices, .. } = cleaned;
+        if voices.is_empty() {
+            self.add(&raw, end_ms, id, None, text);
+            return;
+        }
+        for (speaker, text) in voice_runs(text, voices) {
+            if !self.add(&raw, end_ms, id.take(), speaker, text) {
+                return;
+            }
+        }
+    }
+
+    /// Stores one cue unless `max_cues` is reached; returns whether it was stored.
+    fn add(
+        &mut self,
+        raw: &RawCue<'_>,
+        end_ms: u64,
+        id: Option<String>,
+        speaker: Option<String>,
+        text: String,
+    ) -> bool {
+        if self.cues.len() >= self.max_cues {
+            self.full = true;
+            let max_cues = self.max_cues;
+            self.warnings
+                .push(Position::line(raw.line), "too-many-cues", || {
                     format!(
                         "limit of {max_cues} cues (`max_cues`) reached; this and later cues dropped"
                     )
                 });
-                return;
-            }
-            self.cues.push(Cue {
-                id: id.take(),
-                start_ms: raw.start_ms,
-                end_ms,
-                speaker,
-                text,
-            });
-            self.lines.push(raw.line);
+            return false;
         }
+        self.cues.push(Cue {
+            id,
+            start_ms: raw.start_ms,
+            end_ms,
+            speaker,
+            text,
+        });
+        self.lines.push(raw.line);
+        true
     }
 
     /// Appends text that has no timing of its own to the last cue. Returns false, and
@@ -214,12 +235,7 @@ impl CueCollector {
 
 /// Splits cleaned text where the voice changes. Text before the first voice tag has no
 /// speaker; a voice tag naming the current speaker again does not split.
-fn voice_runs(cleaned: CueText) -> Vec<(Option<String>, String)> {
-    let CueText { text, voices, .. } = cleaned;
-    if voices.is_empty() {
-        return vec![(None, text)];
-    }
-
+fn voice_runs(text: String, voices: Vec<VoiceStart>) -> Vec<(Option<String>, String)> {
     // Start offset and speaker of each run. Text before the first voice tag belongs to
     // the first voice.
     let mut starts: Vec<(usize, String)> = Vec::with_capacity(voices.len());
@@ -347,19 +363,11 @@ fn repeated_lines(previous: &Cue, cue: &Cue) -> usize {
 /// Byte length of the leading lines of `text` (with the line break after them) that
 /// equal the trailing lines of `previous`; 0 when none do.
 fn repeated_prefix_len(previous: &str, text: &str) -> usize {
-    // Quick rejection: the first line must be one of the previous cue's lines.
-    let first_end = memchr::memchr(b'\n', text.as_bytes()).unwrap_or(text.len());
-    let first_line = text.get(..first_end).unwrap_or_default();
-    if previous.is_empty() || first_line.is_empty() {
-        return 0;
-    }
-    let found = memchr::memmem::find_iter(previous.as_bytes(), first_line.as_bytes()).any(|at| {
-        let end = at + first_line.len();
-        let starts_line = at == 0 || previous.as_bytes().get(at - 1) == Some(&b'\n');
-        let ends_line = end == previous.len() || previous.as_bytes().get(end) == Some(&b'\n');
-        starts_line && ends_line
-    });
-    if !found {
+    // Quick rejection: whatever the number of repeated lines, the previous cue's last line
+    // must be one of this cue's lines.
+    let last_start = memchr::memrchr(b'\n', previous.as_bytes()).map_or(0, |at| at + 1);
+    let previous_last = previous.get(last_start..).unwrap_or_default();
+    if previous_last.is_empty() || !text.split('\n').any(|line| line == previous_last) {
         return 0;
     }
 
@@ -430,7 +438,6 @@ pub(crate) fn timed_transcript(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transcript::markup::VoiceStart;
 
     #[test]
     fn warnings_are_capped_per_code() {
@@ -449,9 +456,9 @@ mod tests {
 
     #[test]
     fn voice_runs_split_on_speaker_change() {
-        let cleaned = CueText {
-            text: "Hi\nHello\nBye".into(),
-            voices: vec![
+        let runs = voice_runs(
+            "Hi\nHello\nBye".into(),
+            vec![
                 VoiceStart {
                     offset: 0,
                     name: "Bob".into(),
@@ -465,10 +472,9 @@ mod tests {
                     name: "Alice".into(),
                 },
             ],
-            unterminated_tag: false,
-        };
+        );
         assert_eq!(
-            voice_runs(cleaned),
+            runs,
             [
                 (Some("Bob".to_owned()), "Hi".to_owned()),
                 (Some("Alice".to_owned()), "Hello\nBye".to_owned())

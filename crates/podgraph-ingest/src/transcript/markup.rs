@@ -122,16 +122,27 @@ impl Cleaner<'_> {
             MarkupStyle::Srt => &SRT_SPECIAL,
         };
 
+        // Most WebVTT cue text has no CR, so a three-byte search finds every special byte.
+        // Other text is scanned byte by byte against the table.
+        let fast = self.style == MarkupStyle::WebVtt && memchr::memchr(b'\r', bytes).is_none();
+        let next_special = |from: usize| -> Option<usize> {
+            let rest = bytes.get(from..)?;
+            let offset = if fast {
+                memchr::memchr3(b'<', b'&', b'\n', rest)
+            } else {
+                rest.iter().position(|&byte| special[usize::from(byte)])
+            };
+            offset.map(|offset| from + offset)
+        };
+
         let mut plain_start = 0;
-        let mut position = 0;
-        while let Some(&byte) = bytes.get(position) {
-            if !special[usize::from(byte)] {
-                position += 1;
-                continue;
-            }
+        while let Some(position) = next_special(plain_start) {
+            let Some(&byte) = bytes.get(position) else {
+                break;
+            };
             self.push_plain(plain_start, position);
 
-            position = match byte {
+            let next = match byte {
                 b'\n' => {
                     self.out.line_break();
                     position + 1
@@ -152,7 +163,7 @@ impl Cleaner<'_> {
                 b'{' => self.ass_override(position),
                 _ => self.ass_escape(position),
             };
-            plain_start = position;
+            plain_start = next;
         }
         self.push_plain(plain_start, bytes.len());
     }

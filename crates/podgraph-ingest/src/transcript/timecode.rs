@@ -110,6 +110,12 @@ pub fn parse_timestamp(text: &str, style: TimestampStyle) -> Result<Timestamp, T
     if bytes.is_empty() {
         return Err(TimestampError::Empty);
     }
+    if let Some(ms) = parse_common_form(bytes, style) {
+        return Ok(Timestamp {
+            ms,
+            deviation: None,
+        });
+    }
 
     // Up to three colon-separated integer fields.
     let mut fields = [Field::default(); 3];
@@ -172,6 +178,37 @@ pub fn parse_timestamp(text: &str, style: TimestampStyle) -> Result<Timestamp, T
 
     let deviation = deviation(style, hours, minutes, seconds, separator, fraction);
     Ok(Timestamp { ms, deviation })
+}
+
+/// Reads the strict forms almost every file uses, `hh:mm:ss.ttt` (with `,` in SRT) and
+/// WebVTT `mm:ss.ttt`, without the general parser's bookkeeping. Returns `None` for
+/// anything else, which the general parser then handles.
+fn parse_common_form(bytes: &[u8], style: TimestampStyle) -> Option<u64> {
+    let separator = match style {
+        TimestampStyle::WebVtt => b'.',
+        TimestampStyle::Srt => b',',
+    };
+    let (hours, rest) = match (bytes, style) {
+        ([h1, h2, b':', rest @ ..], _) if rest.len() == 9 => (two_digits(*h1, *h2)?, rest),
+        (rest, TimestampStyle::WebVtt) if rest.len() == 9 => (0, rest),
+        _ => return None,
+    };
+    let [m1, m2, b':', s1, s2, found_separator, f1, f2, f3] = *rest else {
+        return None;
+    };
+    let minutes = two_digits(m1, m2).filter(|&minutes| minutes <= 59)?;
+    let seconds = two_digits(s1, s2).filter(|&seconds| seconds <= 59)?;
+    let fraction = u64::from(digit(f1)?) * 100 + u64::from(digit(f2)?) * 10 + u64::from(digit(f3)?);
+    (found_separator == separator)
+        .then_some(((hours * 60 + minutes) * 60 + seconds) * 1000 + fraction)
+}
+
+fn digit(byte: u8) -> Option<u8> {
+    byte.is_ascii_digit().then(|| byte - b'0')
+}
+
+fn two_digits(tens: u8, ones: u8) -> Option<u64> {
+    Some(u64::from(digit(tens)?) * 10 + u64::from(digit(ones)?))
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -462,6 +499,37 @@ mod tests {
         assert_eq!(vtt("01:02.345"), strict(62_345));
         assert_eq!(vtt("01:02:03.004"), strict(3_723_004));
         assert_eq!(vtt("100:00:00.000"), strict(360_000_000));
+    }
+
+    #[test]
+    fn common_forms_match_the_general_parser() {
+        for text in [
+            "00:00.000",
+            "59:59.999",
+            "00:00:00.000",
+            "99:59:59.999",
+            "12:34:56.789",
+        ] {
+            let general = vtt(&format!("0{text}"));
+            let common = vtt(text);
+            assert_eq!(common.map(|t| t.deviation), Ok(None), "{text}");
+            if text.len() == 12 {
+                assert_eq!(common.map(|t| t.ms), general.map(|t| t.ms), "{text}");
+            }
+        }
+        assert_eq!(vtt("00:60.000"), Err(TimestampError::FieldOutOfRange));
+        assert_eq!(
+            srt("00:00:01.500").map(|t| t.deviation),
+            Ok(Some(Deviation::DecimalPoint))
+        );
+        assert_eq!(
+            vtt("00:00:01,500").map(|t| t.deviation),
+            Ok(Some(Deviation::DecimalComma))
+        );
+        assert_eq!(
+            srt("01:02,500").map(|t| t.deviation),
+            Ok(Some(Deviation::MissingHours))
+        );
     }
 
     #[test]
