@@ -688,6 +688,31 @@ fn line_endings_do_not_change_the_result() {
     }
 }
 
+#[test]
+fn pathological_input_stays_linear() {
+    let count = 200_000;
+    let cue = "1\n00:00:01,000 --> 00:00:02,000\n";
+    let inputs = [
+        format!("{cue}{}\n", "<".repeat(count)),
+        format!("{cue}{}\n", "<b".repeat(count / 2)),
+        format!("{cue}{}\n", "{\\".repeat(count / 2)),
+        format!("{cue}{}\n", "&".repeat(count)),
+        format!("{cue}{}", "2\n".repeat(count / 2)),
+        format!("{cue}x\n\n{}", "text\n\n".repeat(count / 6)),
+    ];
+    for input in &inputs {
+        let started = std::time::Instant::now();
+        let parsed = parse_text(input);
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(10),
+            "{elapsed:?} for an input of {} bytes with {} cues",
+            input.len(),
+            parsed.value.cues.len()
+        );
+    }
+}
+
 // Generated input: no panics, and the output invariants hold for anything.
 
 /// Every `.srt` fixture in the repository, read once.

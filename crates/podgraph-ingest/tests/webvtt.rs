@@ -1259,6 +1259,32 @@ fn note_metadata_and_language() {
     );
 }
 
+#[test]
+fn pathological_input_stays_linear() {
+    let count = 200_000;
+    let cue = "00:01.000 --> 00:02.000\n";
+    let many_lines = "x\n".repeat(20_000);
+    let inputs = [
+        format!("WEBVTT\n\n{cue}{}\n", "<".repeat(count)),
+        format!("WEBVTT\n\n{cue}{}\n", "<b>&amp".repeat(count / 8)),
+        format!("WEBVTT\n\n{cue}{}\n", "&".repeat(count)),
+        format!("WEBVTT\n\n{}", "-->\n".repeat(count / 4)),
+        format!("WEBVTT\n\n{}", "NOTE\n".repeat(count / 5)),
+        format!("WEBVTT\n\n{cue}{many_lines}y\n\n{cue}y\n{many_lines}"),
+    ];
+    for input in &inputs {
+        let started = std::time::Instant::now();
+        let parsed = parse_text(input);
+        let elapsed = started.elapsed();
+        assert!(
+            elapsed < std::time::Duration::from_secs(10),
+            "{elapsed:?} for an input of {} bytes with {} cues",
+            input.len(),
+            parsed.value.cues.len()
+        );
+    }
+}
+
 // Copyleft inputs, read from the environment.
 
 fn env_dir(variable: &str) -> Option<PathBuf> {

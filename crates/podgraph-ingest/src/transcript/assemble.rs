@@ -17,6 +17,10 @@ use crate::transcript::timecode::hours_to_ms;
 /// cannot grow the list without bound.
 const MAX_WARNINGS_PER_CODE: usize = 100;
 
+/// Maximum number of lines a rolling caption repeats from the cue before it. YouTube
+/// repeats one, and the bound keeps the comparison of many-line cues linear.
+const MAX_ROLLING_LINES: usize = 8;
+
 /// Warnings of one parse, capped at [`MAX_WARNINGS_PER_CODE`] per code.
 #[derive(Debug, Default)]
 pub(crate) struct Warnings {
@@ -373,7 +377,7 @@ fn repeated_prefix_len(previous: &str, text: &str) -> usize {
 
     let previous_lines: Vec<&str> = previous.split('\n').collect();
     let lines: Vec<&str> = text.split('\n').collect();
-    let max_count = previous_lines.len().min(lines.len());
+    let max_count = previous_lines.len().min(lines.len()).min(MAX_ROLLING_LINES);
     for count in (1..=max_count).rev() {
         let tail = previous_lines.get(previous_lines.len() - count..);
         let head = lines.get(..count);

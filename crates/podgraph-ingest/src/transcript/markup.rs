@@ -50,6 +50,14 @@ pub struct VoiceStart {
     pub name: String,
 }
 
+/// Maximum length of a recognised SRT tag or ASS override block, in bytes. Bounding the
+/// search for the closing `>` or `}` keeps a line full of `<` or `{\` linear to clean.
+const MAX_SRT_MARKUP_BYTES: usize = 512;
+
+/// Maximum length of a decoded character reference, in bytes after the `&`. The longest
+/// named reference in HTML, `&CounterClockwiseContourIntegral;`, has 32.
+const MAX_REFERENCE_BYTES: usize = 40;
+
 /// Tag names that SRT players hide; any other `<...>` is kept as text.
 const SRT_TAGS: &[&str] = &[
     "b", "i", "u", "s", "font", "v", "c", "lang", "ruby", "rt", "span", "em", "strong", "br",
@@ -181,9 +189,11 @@ impl Cleaner<'_> {
     fn reference(&mut self, at: usize) -> usize {
         let bytes = self.raw.as_bytes();
         let mut end = at + 1;
-        while bytes
-            .get(end)
-            .is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'#')
+        let limit = end + MAX_REFERENCE_BYTES;
+        while end < limit
+            && bytes
+                .get(end)
+                .is_some_and(|byte| byte.is_ascii_alphanumeric() || *byte == b'#')
         {
             end += 1;
         }
@@ -227,35 +237,46 @@ impl Cleaner<'_> {
     fn srt_tag(&mut self, at: usize) -> usize {
         let bytes = self.raw.as_bytes();
         let rest = bytes.get(at + 1..).unwrap_or_default();
-        let line_end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
-        let line = rest.get(..line_end).unwrap_or_default();
+        let window = rest
+            .get(..rest.len().min(MAX_SRT_MARKUP_BYTES))
+            .unwrap_or_default();
 
-        let closing = line.first() == Some(&b'/');
+        // The name must be a known tag name followed by `>`, `.`, `/` or whitespace.
+        let closing = window.first() == Some(&b'/');
         let name_start = usize::from(closing);
-        let name_len = line
+        let name_len = window
             .get(name_start..)
             .unwrap_or_default()
             .iter()
             .take_while(|byte| byte.is_ascii_alphabetic())
             .count();
-        let name = line
+        let name = window
             .get(name_start..name_start + name_len)
             .unwrap_or_default();
-        let after_name = line.get(name_start + name_len).copied();
         let known = SRT_TAGS
             .iter()
             .any(|tag| tag.as_bytes().eq_ignore_ascii_case(name));
-        let delimited = matches!(after_name, Some(b'>' | b'.' | b'/') | Some(b' ' | b'\t'));
+        let delimited = matches!(
+            window.get(name_start + name_len),
+            Some(b'>' | b'.' | b'/' | b' ' | b'\t')
+        );
 
-        match memchr::memchr(b'>', line) {
-            Some(gt) if known && delimited => {
+        // The tag must also close on the same line.
+        let closing_bracket = if known && delimited {
+            let line_end = memchr::memchr2(b'\n', b'\r', window).unwrap_or(window.len());
+            memchr::memchr(b'>', window.get(..line_end).unwrap_or_default())
+        } else {
+            None
+        };
+        match closing_bracket {
+            Some(gt) => {
                 let content = self.raw.get(at + 1..at + 1 + gt).unwrap_or_default();
                 if !closing {
                     self.start_tag(content);
                 }
                 at + 1 + gt + 1
             }
-            _ => {
+            None => {
                 self.emit("<");
                 at + 1
             }
@@ -291,8 +312,11 @@ impl Cleaner<'_> {
         let bytes = self.raw.as_bytes();
         if bytes.get(at + 1) == Some(&b'\\') {
             let rest = bytes.get(at..).unwrap_or_default();
-            let line_end = memchr::memchr2(b'\n', b'\r', rest).unwrap_or(rest.len());
-            if let Some(close) = memchr::memchr(b'}', rest.get(..line_end).unwrap_or_default()) {
+            let window = rest
+                .get(..rest.len().min(MAX_SRT_MARKUP_BYTES))
+                .unwrap_or_default();
+            let line_end = memchr::memchr2(b'\n', b'\r', window).unwrap_or(window.len());
+            if let Some(close) = memchr::memchr(b'}', window.get(..line_end).unwrap_or_default()) {
                 return at + close + 1;
             }
         }
@@ -472,6 +496,8 @@ mod tests {
         assert_eq!(vtt("&1;"), "&1;");
         assert_eq!(vtt("AT&T"), "AT&T");
         assert_eq!(vtt("a &#10; b&#13;&#10;c"), "a\nb\nc");
+        let long_name = format!("&{};", "a".repeat(100));
+        assert_eq!(vtt(&long_name), long_name);
     }
 
     #[test]
