@@ -463,7 +463,7 @@ fn is_time_like(word: &str) -> bool {
 }
 
 /// Milliseconds in `hours` hours, saturating at `u64::MAX`.
-pub fn hours_to_ms(hours: u64) -> u64 {
+pub(crate) fn hours_to_ms(hours: u64) -> u64 {
     hours.saturating_mul(3_600_000)
 }
 
