@@ -1,15 +1,20 @@
-//! Transcript parsing: every supported format into the canonical [`Transcript`] model.
+//! Transcript parsing: every supported format into the canonical `Transcript` model.
 //!
 //! [`parse_transcript`] is the entry point for bytes of unknown format: it decodes them,
 //! decides the format with [`sniff_format`] and runs the matching parser. Each format
 //! module also exposes `parse(text, source_name, limits)` for text already decoded.
 
+mod assemble;
 pub(crate) mod collect;
 pub mod html;
 pub mod json;
+pub mod labels;
+mod lines;
+pub mod markup;
 pub mod sniff;
 pub mod srt;
 pub mod text;
+pub mod timecode;
 pub mod vtt;
 
 use podgraph_core::config::TranscriptLimits;
