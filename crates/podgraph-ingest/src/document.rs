@@ -70,7 +70,11 @@ pub fn sniff_document(bytes: &[u8], name: &str, content_type: Option<&str>) -> D
         _ => {}
     }
 
-    let path = name.split(['?', '#']).next().unwrap_or(name).to_ascii_lowercase();
+    let path = name
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(name)
+        .to_ascii_lowercase();
     if path.ends_with(".opml") {
         DocumentKind::Opml
     } else if path.ends_with(".rss") || path.ends_with(".atom") {
@@ -113,24 +117,51 @@ mod tests {
 
     #[test]
     fn feeds_opml_and_chapters_are_recognised_by_content() {
-        assert_eq!(sniff_document(b"\n<?xml version='1.0'?><!-- x --><rss>", "a", None), DocumentKind::Feed);
-        assert_eq!(sniff_document(b"<feed xmlns='http://www.w3.org/2005/Atom'>", "a", None), DocumentKind::Feed);
+        assert_eq!(
+            sniff_document(b"\n<?xml version='1.0'?><!-- x --><rss>", "a", None),
+            DocumentKind::Feed
+        );
+        assert_eq!(
+            sniff_document(b"<feed xmlns='http://www.w3.org/2005/Atom'>", "a", None),
+            DocumentKind::Feed
+        );
         assert_eq!(sniff_document(b"<rdf:RDF>", "a", None), DocumentKind::Feed);
-        assert_eq!(sniff_document(b"<opml version='2.0'>", "a", None), DocumentKind::Opml);
-        assert_eq!(sniff_document(br#"{"version":"1.2.0","chapters":[]}"#, "a", None), DocumentKind::Chapters);
-        assert_eq!(sniff_document(br#"{"version":"1.0.0","segments":[]}"#, "a", None), DocumentKind::Transcript);
+        assert_eq!(
+            sniff_document(b"<opml version='2.0'>", "a", None),
+            DocumentKind::Opml
+        );
+        assert_eq!(
+            sniff_document(br#"{"version":"1.2.0","chapters":[]}"#, "a", None),
+            DocumentKind::Chapters
+        );
+        assert_eq!(
+            sniff_document(br#"{"version":"1.0.0","segments":[]}"#, "a", None),
+            DocumentKind::Transcript
+        );
     }
 
     #[test]
     fn html_and_captions_are_transcripts() {
-        assert_eq!(sniff_document(b"<!DOCTYPE html><html>", "a.html", None), DocumentKind::Transcript);
-        assert_eq!(sniff_document(b"WEBVTT\n\n", "a.vtt", None), DocumentKind::Transcript);
-        assert_eq!(sniff_document(b"1\n00:00:01,000 --> 00:00:02,000\n", "a", None), DocumentKind::Transcript);
+        assert_eq!(
+            sniff_document(b"<!DOCTYPE html><html>", "a.html", None),
+            DocumentKind::Transcript
+        );
+        assert_eq!(
+            sniff_document(b"WEBVTT\n\n", "a.vtt", None),
+            DocumentKind::Transcript
+        );
+        assert_eq!(
+            sniff_document(b"1\n00:00:01,000 --> 00:00:02,000\n", "a", None),
+            DocumentKind::Transcript
+        );
     }
 
     #[test]
     fn mime_and_extension_break_ties() {
-        assert_eq!(sniff_document(b"", "feed", Some("application/rss+xml; charset=utf-8")), DocumentKind::Feed);
+        assert_eq!(
+            sniff_document(b"", "feed", Some("application/rss+xml; charset=utf-8")),
+            DocumentKind::Feed
+        );
         assert_eq!(sniff_document(b"", "list.OPML", None), DocumentKind::Opml);
     }
 }

@@ -13,7 +13,9 @@ pub mod document;
 pub mod error;
 pub mod feed;
 pub mod fetch;
+pub mod loader;
 pub mod normalize;
+pub mod sources;
 pub mod transcript;
 
 pub use diag::{Parsed, Position, Warning};

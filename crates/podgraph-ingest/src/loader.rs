@@ -1,0 +1,319 @@
+//! The pipeline's [`EpisodeLoader`]: finds an episode's transcript (a local file matched to
+//! the feed item, or the feed's `podcast:transcript` links in order of preference), fetches
+//! it with the chapters, then parses and normalises it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use podgraph_core::ErrorKind;
+use podgraph_core::config::IngestConfig;
+use podgraph_core::model::Episode;
+use podgraph_core::pipeline::{
+    EpisodeJob, EpisodeLoader, PreparedTranscript, RawTranscript, Stage, StageError, error_chain,
+};
+use podgraph_core::provider::{FetchRequest, Fetcher};
+use sha2::{Digest, Sha256};
+
+use crate::chapters::parse_chapters;
+use crate::fetch::charset_of;
+use crate::normalize::normalize;
+use crate::transcript::{TranscriptSource, parse_transcript};
+
+/// File extensions read as transcripts when scanning a directory.
+pub const TRANSCRIPT_EXTENSIONS: [&str; 8] =
+    ["vtt", "srt", "json", "html", "htm", "txt", "md", "markdown"];
+
+/// Transcript files in a local directory, indexed for matching feed items to them by
+/// guid, enclosure file name or title.
+#[derive(Clone, Debug, Default)]
+pub struct LocalTranscripts {
+    by_key: BTreeMap<String, PathBuf>,
+}
+
+impl LocalTranscripts {
+    /// Indexes the transcript files directly inside `dir` by the slug of their file stem.
+    ///
+    /// # Errors
+    /// Fails when the directory cannot be read.
+    pub fn scan(dir: &Path) -> std::io::Result<Self> {
+        let mut by_key = BTreeMap::new();
+        for path in transcript_files(dir)? {
+            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
+                by_key.entry(slug(stem)).or_insert(path);
+            }
+        }
+        Ok(Self { by_key })
+    }
+
+    /// Number of indexed files.
+    pub fn len(&self) -> usize {
+        self.by_key.len()
+    }
+
+    /// True when no file was indexed.
+    pub fn is_empty(&self) -> bool {
+        self.by_key.is_empty()
+    }
+
+    /// The file for an episode: by guid, then enclosure file name, then title.
+    pub fn find(&self, episode: &Episode) -> Option<&Path> {
+        let guid = episode.guid.as_deref().map(last_path_segment);
+        let enclosure = episode.enclosure.as_ref().map(|e| file_stem_of_url(&e.url));
+        [guid, enclosure, Some(episode.title.as_str())]
+            .into_iter()
+            .flatten()
+            .map(slug)
+            .filter(|key| !key.is_empty())
+            .find_map(|key| self.by_key.get(&key).map(PathBuf::as_path))
+    }
+}
+
+/// Lists the transcript files directly inside `dir`, sorted by name. Hidden files and
+/// `README`/`LICENSE` files are skipped.
+///
+/// # Errors
+/// Fails when the directory cannot be read.
+pub fn transcript_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let extension = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let skipped =
+            name.starts_with('.') || name.starts_with("readme") || name.starts_with("license");
+        if !skipped && TRANSCRIPT_EXTENSIONS.contains(&extension.as_str()) {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Lowercase ASCII letters and digits, other runs folded to one `-`.
+fn slug(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    while out.ends_with('-') {
+        out.pop();
+    }
+    out
+}
+
+fn last_path_segment(text: &str) -> &str {
+    let text = text.trim().trim_end_matches('/');
+    text.rsplit('/').next().unwrap_or(text)
+}
+
+fn file_stem_of_url(url: &str) -> &str {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let name = last_path_segment(path);
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+}
+
+/// Loads transcripts for the pipeline.
+pub struct TranscriptLoader {
+    fetcher: Arc<dyn Fetcher>,
+    config: IngestConfig,
+    local: Option<LocalTranscripts>,
+}
+
+impl TranscriptLoader {
+    /// A loader that fetches the feed's transcript links with `fetcher`.
+    pub fn new(fetcher: Arc<dyn Fetcher>, config: IngestConfig) -> Self {
+        Self {
+            fetcher,
+            config,
+            local: None,
+        }
+    }
+
+    /// Prefers local files matched to feed items over the feed's links.
+    pub fn with_local_transcripts(mut self, local: LocalTranscripts) -> Self {
+        self.local = Some(local);
+        self
+    }
+
+    async fn fetch(&self, location: &str) -> Result<(Bytes, Option<String>), StageError> {
+        let response = self
+            .fetcher
+            .fetch(&FetchRequest::new(location))
+            .await
+            .map_err(|error| StageError::from_provider(Stage::TranscriptFetch, &error))?;
+        Ok((response.body, response.content_type))
+    }
+
+    async fn fetch_chapters(&self, episode: &Episode) -> Option<Bytes> {
+        let link = episode.chapters_link.as_ref()?;
+        match self.fetch(&link.url).await {
+            Ok((body, _)) => Some(body),
+            Err(error) => {
+                // Chapters only refine segmentation: the episode goes on without them.
+                tracing::warn!(
+                    target: "podgraph::ingest",
+                    episode_id = %episode.id,
+                    error = %error,
+                    "chapters could not be fetched; segmenting without them"
+                );
+                None
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EpisodeLoader for TranscriptLoader {
+    async fn fetch_transcript(
+        &self,
+        job: &EpisodeJob,
+    ) -> Result<Option<RawTranscript>, StageError> {
+        let episode = &job.episode;
+        let mut candidates: Vec<(String, Option<String>, Option<String>)> = Vec::new();
+        if let Some(path) = self.local.as_ref().and_then(|local| local.find(episode)) {
+            candidates.push((path.display().to_string(), None, None));
+        }
+        for link in &episode.transcripts {
+            candidates.push((
+                link.url.clone(),
+                link.mime_type.clone(),
+                link.language.clone(),
+            ));
+        }
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+
+        // Try each candidate in order of preference; the first readable one wins.
+        let mut failures = Vec::new();
+        for (location, link_mime, language) in candidates {
+            match self.fetch(&location).await {
+                Ok((bytes, content_type)) => {
+                    let chapters_json = self.fetch_chapters(episode).await;
+                    let hash = content_hash(&bytes, chapters_json.as_deref());
+                    return Ok(Some(RawTranscript {
+                        location,
+                        bytes,
+                        content_type: content_type.or(link_mime),
+                        language,
+                        chapters_json,
+                        hash,
+                    }));
+                }
+                Err(error) => failures.push(format!("{location}: {}", error.message)),
+            }
+        }
+        let kind = ErrorKind::Unavailable;
+        Err(StageError::new(
+            Stage::TranscriptFetch,
+            kind,
+            failures.join("; "),
+        ))
+    }
+
+    fn prepare(
+        &self,
+        job: &EpisodeJob,
+        raw: &RawTranscript,
+    ) -> Result<PreparedTranscript, StageError> {
+        let source = TranscriptSource {
+            name: &raw.location,
+            mime_type: raw.content_type.as_deref(),
+            charset: raw.content_type.as_deref().and_then(charset_of),
+            language: raw.language.as_deref(),
+        };
+        let parsed =
+            parse_transcript(&raw.bytes, &source, &self.config.transcript).map_err(|error| {
+                StageError::new(
+                    Stage::TranscriptParse,
+                    ErrorKind::InvalidInput,
+                    error_chain(&error),
+                )
+            })?;
+        let mut warnings: Vec<String> = parsed.warnings.iter().map(ToString::to_string).collect();
+
+        let mut chapters = job.episode.chapters.clone();
+        if let Some(json) = &raw.chapters_json {
+            match parse_chapters(json, &raw.location) {
+                Ok(parsed) if !parsed.value.is_empty() => {
+                    warnings.extend(parsed.warnings.iter().map(ToString::to_string));
+                    chapters = parsed.value;
+                }
+                Ok(_) => {}
+                Err(error) => warnings.push(format!("chapters ignored: {}", error_chain(&error))),
+            }
+        }
+
+        let normalized = normalize(
+            &parsed.value,
+            job.episode.id,
+            &chapters,
+            &self.config.segmentation,
+        );
+        warnings.extend(normalized.warnings.iter().map(ToString::to_string));
+        Ok(PreparedTranscript {
+            transcript: normalized.value,
+            chapters,
+            warnings,
+        })
+    }
+}
+
+/// Hex SHA-256 over the transcript bytes and, when present, the chapters bytes.
+pub fn content_hash(transcript: &[u8], chapters: Option<&[u8]>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update((transcript.len() as u64).to_le_bytes());
+    hasher.update(transcript);
+    if let Some(chapters) = chapters {
+        hasher.update(chapters);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slug_folds_case_and_punctuation() {
+        assert_eq!(slug("Episode 57: Rebel Rubes!"), "episode-57-rebel-rubes");
+        assert_eq!(slug("  --  "), "");
+    }
+
+    #[test]
+    fn enclosure_stem_ignores_query_and_extension() {
+        assert_eq!(
+            file_stem_of_url("https://cdn.example/a/PC20-57.mp3?x=1"),
+            "PC20-57"
+        );
+        assert_eq!(last_path_segment("https://example.com/ep0003/"), "ep0003");
+    }
+
+    #[test]
+    fn content_hash_changes_with_chapters() {
+        assert_ne!(content_hash(b"a", None), content_hash(b"a", Some(b"c")));
+        assert_eq!(content_hash(b"a", None).len(), 64);
+    }
+}

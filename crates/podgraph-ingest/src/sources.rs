@@ -1,0 +1,242 @@
+//! Turning the inputs of a run (feed files and URLs, OPML lists, transcript files and
+//! directories of transcripts) into episode jobs for the pipeline.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use podgraph_core::config::IngestConfig;
+use podgraph_core::ids::EpisodeKey;
+use podgraph_core::model::{Episode, Podcast, TranscriptLink};
+use podgraph_core::pipeline::{EpisodeJob, Stage, error_chain};
+use podgraph_core::provider::{FetchRequest, Fetcher};
+
+use crate::Warning;
+use crate::document::{DocumentKind, sniff_document};
+use crate::feed::{FeedSource, parse_feed, parse_opml};
+use crate::fetch::charset_of;
+use crate::loader::transcript_files;
+
+/// An input that could not be read; the other inputs of the run continue.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceFailure {
+    /// The path or URL.
+    pub source: String,
+    /// The stage that failed (`feed.fetch` or `feed.parse`).
+    pub stage: Stage,
+    /// Why, naming the position when there is one.
+    pub reason: String,
+}
+
+/// The jobs found in a run's inputs.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Episodes to process, without duplicates, in input order.
+    pub jobs: Vec<EpisodeJob>,
+    /// Inputs that could not be read.
+    pub failures: Vec<SourceFailure>,
+    /// Parser repairs, with the input they come from.
+    pub warnings: Vec<(String, Warning)>,
+    /// Feeds read, OPML entries included.
+    pub feeds: usize,
+    /// Bytes of feed and OPML documents read.
+    pub bytes: u64,
+}
+
+impl Sources {
+    fn push_episodes(
+        &mut self,
+        podcast: Podcast,
+        episodes: Vec<Episode>,
+        seen: &mut BTreeSet<String>,
+    ) {
+        let podcast = Arc::new(podcast);
+        for episode in episodes {
+            if seen.insert(episode.id.to_string()) {
+                self.jobs.push(EpisodeJob {
+                    podcast: Arc::clone(&podcast),
+                    episode,
+                });
+            }
+        }
+    }
+
+    fn fail(&mut self, source: &str, stage: Stage, reason: String) {
+        self.failures.push(SourceFailure {
+            source: source.to_owned(),
+            stage,
+            reason,
+        });
+    }
+}
+
+/// Reads every input. A directory is a folder of transcripts, one episode per file; each
+/// sub-folder is one podcast named after it, and files directly inside are a podcast
+/// named after the directory. Anything else is fetched and recognised by content: a feed,
+/// an OPML list (whose feeds are then read), or a single transcript.
+pub async fn collect_jobs(
+    inputs: &[String],
+    fetcher: &dyn Fetcher,
+    config: &IngestConfig,
+) -> Sources {
+    let mut sources = Sources::default();
+    let mut seen = BTreeSet::new();
+    for input in inputs {
+        let path = Path::new(input);
+        if !is_url(input) && path.is_dir() {
+            read_transcript_dir(path, &mut sources, &mut seen);
+            continue;
+        }
+        read_document(input, fetcher, config, &mut sources, &mut seen, true).await;
+    }
+    sources
+}
+
+fn is_url(input: &str) -> bool {
+    input.starts_with("http://") || input.starts_with("https://")
+}
+
+async fn read_document(
+    input: &str,
+    fetcher: &dyn Fetcher,
+    config: &IngestConfig,
+    sources: &mut Sources,
+    seen: &mut BTreeSet<String>,
+    allow_opml: bool,
+) {
+    let response = match fetcher.fetch(&FetchRequest::new(input)).await {
+        Ok(response) => response,
+        Err(error) => return sources.fail(input, Stage::FeedFetch, error_chain(&error)),
+    };
+    sources.bytes += response.body.len() as u64;
+    let content_type = response.content_type.as_deref();
+
+    match sniff_document(&response.body, input, content_type) {
+        DocumentKind::Opml if allow_opml => {
+            let parsed = match parse_opml(&response.body, input, &config.xml) {
+                Ok(parsed) => parsed,
+                Err(error) => return sources.fail(input, Stage::FeedParse, error_chain(&error)),
+            };
+            sources
+                .warnings
+                .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
+            for feed in parsed.value {
+                // OPML entries are feeds; an OPML inside an OPML is not followed.
+                Box::pin(read_document(
+                    &feed.url, fetcher, config, sources, seen, false,
+                ))
+                .await;
+            }
+        }
+        DocumentKind::Feed | DocumentKind::Opml => {
+            let url = is_url(input).then_some(response.final_location.as_str());
+            let source = FeedSource {
+                name: input,
+                url,
+                charset: content_type.and_then(charset_of),
+            };
+            match parse_feed(&response.body, &source, &config.xml) {
+                Ok(parsed) => {
+                    sources.feeds += 1;
+                    sources
+                        .warnings
+                        .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
+                    sources.push_episodes(parsed.value.podcast, parsed.value.episodes, seen);
+                }
+                Err(error) => sources.fail(input, Stage::FeedParse, error_chain(&error)),
+            }
+        }
+        DocumentKind::Transcript | DocumentKind::Chapters => {
+            let path = PathBuf::from(input);
+            let show = path
+                .parent()
+                .and_then(|p| p.file_name())
+                .and_then(|n| n.to_str())
+                .unwrap_or("transcripts")
+                .to_owned();
+            let (podcast, episode) = transcript_episode(&show, &path);
+            sources.push_episodes(podcast, vec![episode], seen);
+        }
+    }
+}
+
+fn read_transcript_dir(dir: &Path, sources: &mut Sources, seen: &mut BTreeSet<String>) {
+    let name = dir_name(dir);
+    let mut shows = vec![(name, dir.to_path_buf())];
+    match std::fs::read_dir(dir) {
+        Ok(entries) => {
+            let mut subdirs: Vec<PathBuf> = entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            subdirs.sort();
+            shows.extend(subdirs.into_iter().map(|p| (dir_name(&p), p)));
+        }
+        Err(error) => {
+            let reason = format!("cannot read directory {}: {error}", dir.display());
+            return sources.fail(&dir.display().to_string(), Stage::FeedFetch, reason);
+        }
+    }
+
+    for (show, folder) in shows {
+        let files = match transcript_files(&folder) {
+            Ok(files) => files,
+            Err(error) => {
+                let reason = format!("cannot read directory {}: {error}", folder.display());
+                sources.fail(&folder.display().to_string(), Stage::FeedFetch, reason);
+                continue;
+            }
+        };
+        if files.is_empty() {
+            continue;
+        }
+        let mut podcast = None;
+        let mut episodes = Vec::with_capacity(files.len());
+        for file in files {
+            let (show_podcast, episode) = transcript_episode(&show, &file);
+            podcast.get_or_insert(show_podcast);
+            episodes.push(episode);
+        }
+        if let Some(podcast) = podcast {
+            sources.feeds += 1;
+            sources.push_episodes(podcast, episodes, seen);
+        }
+    }
+}
+
+fn dir_name(dir: &Path) -> String {
+    let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    absolute
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("transcripts")
+        .to_owned()
+}
+
+/// The podcast and episode of a transcript file that has no feed: the podcast is named
+/// after its folder and the episode after the file, so that ids stay stable when the
+/// folder moves.
+fn transcript_episode(show: &str, file: &Path) -> (Podcast, Episode) {
+    let podcast = Podcast::new(None, None, show);
+    let file_name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    let stem = file
+        .file_stem()
+        .and_then(|n| n.to_str())
+        .unwrap_or(file_name);
+    let key = EpisodeKey::Guid {
+        guid: format!("file:{file_name}"),
+    };
+    let mut episode = Episode::new(podcast.id, key, stem.replace(['_', '-'], " "));
+    episode.guid = Some(format!("file:{file_name}"));
+    episode.transcripts.push(TranscriptLink {
+        url: file.display().to_string(),
+        mime_type: None,
+        language: None,
+        rel: None,
+    });
+    (podcast, episode)
+}
