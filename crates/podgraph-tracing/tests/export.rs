@@ -273,3 +273,47 @@ async fn spans_arrive_on_schedule_before_shutdown() {
     }
     assert_eq!(harness.export.stats().exported, 1);
 }
+
+#[tokio::test]
+async fn observer_marks_episode_span_with_outcome() {
+    use podgraph_core::pipeline::{
+        EpisodeCounts, EpisodeJob, EpisodeOutcome, PipelineObserver, StageError,
+    };
+    use podgraph_tracing::TracingObserver;
+
+    let mut harness = Harness::http();
+    let (podcast, episode) = sample_episode();
+    let job = EpisodeJob {
+        podcast: std::sync::Arc::new(podcast),
+        episode,
+    };
+    let processed = EpisodeOutcome::Processed(Box::new(EpisodeCounts {
+        segments: 3,
+        entities: 5,
+        ..EpisodeCounts::default()
+    }));
+    episode_span(job.podcast.id, job.episode.id).in_scope(|| {
+        TracingObserver.episode_finished(&job, &processed, Duration::from_millis(9));
+    });
+    let failed = EpisodeOutcome::Failed(StageError::new(
+        Stage::TranscriptFetch,
+        ErrorKind::NotFound,
+        "transcript https://u:secret@host/t.vtt not found",
+    ));
+    episode_span(job.podcast.id, job.episode.id).in_scope(|| {
+        TracingObserver.episode_finished(&job, &failed, Duration::from_millis(9));
+    });
+
+    let spans = harness.finish();
+    assert_eq!(spans.len(), 2);
+    let ok = &spans[0];
+    assert_eq!(ok.attribute_str(attr::EPISODE_OUTCOME), Some("processed"));
+    assert_eq!(ok.attribute_i64(attr::SEGMENTS_COUNT), Some(3));
+    assert_eq!(ok.attribute_i64(attr::ENTITIES_COUNT), Some(5));
+    assert_eq!(ok.status, ReceivedStatus::Unset);
+    let bad = &spans[1];
+    assert_eq!(bad.attribute_str(attr::EPISODE_OUTCOME), Some("failed"));
+    assert_eq!(bad.status, ReceivedStatus::Error);
+    assert_eq!(bad.attribute_str(attr::ERROR_TYPE), Some("not_found"));
+    assert!(!format!("{bad:?}").contains("secret"), "{bad:?}");
+}

@@ -306,9 +306,7 @@ pub type Stderr = fn() -> std::io::Stderr;
 ///
 /// # Errors
 /// [`TracingError::Filter`] when `config.filter` cannot be parsed.
-pub fn log_layer<S>(
-    config: &LogConfig,
-) -> Result<FilteredLogLayer<Stderr, S>, TracingError>
+pub fn log_layer<S>(config: &LogConfig) -> Result<FilteredLogLayer<Stderr, S>, TracingError>
 where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
