@@ -267,7 +267,7 @@ fn validate_header(name: &str, value: &str) -> Result<(), TracingError> {
     Ok(())
 }
 
-/// How log lines are written.
+/// Format of log lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LogFormat {

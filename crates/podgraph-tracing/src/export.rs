@@ -129,7 +129,7 @@ pub(crate) struct CountingExporter<E> {
     inner: E,
     counters: Arc<ExportCounters>,
     warning: RateLimitedWarning,
-    /// Where spans go, with credentials removed, for the warning.
+    /// Collector URL with credentials removed, shown in the warning.
     endpoint: String,
 }
 
@@ -189,10 +189,10 @@ impl<E: SpanExporter> SpanExporter for CountingExporter<E> {
 
 /// Runs an exporter's futures inside a tokio runtime of its own.
 ///
-/// The batch processor polls export futures on its plain thread with a minimal executor.
-/// The tonic client needs a tokio context for its timers and connection task; entering a
-/// dedicated runtime on every poll provides one without depending on the application's
-/// runtime, so that shutting down from a `current_thread` runtime cannot deadlock.
+/// The batch processor polls export futures on its plain thread with a minimal executor,
+/// but the tonic client needs a tokio context for its timers and connection task. Entering
+/// a dedicated runtime on every poll provides one. Because that runtime is not the
+/// application's, shutting down from a `current_thread` runtime cannot deadlock.
 #[derive(Debug)]
 pub(crate) struct InRuntime<E> {
     inner: E,
@@ -319,7 +319,7 @@ fn redact_value(value: &Value) -> Option<Value> {
     }
 }
 
-/// Whether a `tracing` target belongs to the export machinery (HTTP, gRPC and SDK
+/// Returns whether a `tracing` target belongs to the export machinery (HTTP, gRPC and SDK
 /// crates). Their spans are never exported, because exporting them would create more
 /// spans on every export.
 pub(crate) fn is_exporter_internal(target: &str) -> bool {

@@ -137,7 +137,7 @@ pub mod attr {
     pub const INSIGHTS_COUNT: &str = "insights.count";
     /// Relationships between entities of an episode.
     pub const RELATIONSHIPS_COUNT: &str = "relationships.count";
-    /// How an episode ended: `processed`, `unchanged`, `no_transcript` or `failed`.
+    /// Outcome of an episode: `processed`, `unchanged`, `no_transcript` or `failed`.
     pub const EPISODE_OUTCOME: &str = "podgraph.episode.outcome";
     /// `read` or `write`: whether a store call changes data. Never the statement itself.
     pub const DB_STATEMENT_KIND: &str = "podgraph.db.statement.kind";

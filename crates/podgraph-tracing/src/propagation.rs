@@ -22,7 +22,7 @@ pub fn propagator() -> TextMapCompositePropagator {
 /// Makes the remote context found in `carrier` (request headers) the parent of `span`,
 /// so that the span joins the caller's trace and follows its sampling decision.
 ///
-/// Returns `false` when the carrier holds no valid `traceparent` or the span was already
+/// Returns `false` when the carrier contains no valid `traceparent` or the span was already
 /// started (entered) and can no longer change its parent.
 pub fn set_parent_from(span: &Span, carrier: &dyn Extractor) -> bool {
     use opentelemetry::trace::TraceContextExt as _;

@@ -53,7 +53,8 @@ const SECRET_WORD_PAIRS: &[(&str, &str)] = &[
     ("set", "cookie"),
 ];
 
-/// Whether a field, attribute, header or parameter name looks like it holds a secret.
+/// Returns whether a field, attribute, header or parameter name looks like it names a
+/// secret.
 ///
 /// The name is split into words at `_`, `-`, `.`, spaces and lower-to-upper case changes.
 /// It is a secret when one word is in a fixed list (`password`, `secret`, `token`,

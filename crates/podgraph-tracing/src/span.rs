@@ -113,10 +113,10 @@ where
 /// `exception.message` (the error and its sources, secrets removed), the `error.type`
 /// attribute, and status Error with the message as description.
 ///
-/// `exception.type` and `error.type` come from the error when it is a podgraph error
-/// (`ProviderError`, `StageError`: the error kind such as `timeout`); for other errors
-/// `exception.type` is omitted, because a `dyn Error` does not reveal its type, and
-/// `error.type` is `_OTHER` as the conventions prescribe.
+/// For podgraph errors (`ProviderError`, `StageError`), `exception.type` is the Rust type
+/// and `error.type` the error kind, such as `timeout`. A `dyn Error` does not reveal its
+/// type, so for other errors `exception.type` is omitted and `error.type` is `_OTHER`, as
+/// the conventions prescribe.
 pub fn record_error(span: &Span, error: &(dyn Error + 'static)) {
     let (exception_type, error_type) = classify(error);
     record(span, error, exception_type, error_type);

@@ -234,7 +234,7 @@ fn decode_spans(request: &ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
     spans
 }
 
-/// What the receiver stored.
+/// Spans and request headers stored by the receiver.
 #[derive(Debug, Default)]
 struct Received {
     spans: Vec<ReceivedSpan>,

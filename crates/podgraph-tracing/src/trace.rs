@@ -124,12 +124,12 @@ impl TraceExport {
         })
     }
 
-    /// The tracer provider, for `opentelemetry::global::set_tracer_provider`.
+    /// Returns the tracer provider, for `opentelemetry::global::set_tracer_provider`.
     pub fn provider(&self) -> &SdkTracerProvider {
         &self.provider
     }
 
-    /// The tracer that podgraph's spans are recorded with.
+    /// Returns the tracer that records podgraph's spans.
     pub fn tracer(&self) -> SdkTracer {
         let scope = InstrumentationScope::builder(INSTRUMENTATION_SCOPE)
             .with_version(env!("CARGO_PKG_VERSION"))
@@ -137,7 +137,7 @@ impl TraceExport {
         self.provider.tracer_with_scope(scope)
     }
 
-    /// The `tracing` layer that records spans with this provider: spans and events at
+    /// Builds the `tracing` layer that records spans with this provider: spans and events at
     /// INFO and above, except the export machinery's own.
     pub fn layer<S>(&self) -> OtelLayer<S>
     where

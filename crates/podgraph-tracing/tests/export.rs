@@ -266,7 +266,7 @@ async fn spans_arrive_on_schedule_before_shutdown() {
     let spans = harness.receiver.wait_for_spans(1, ARRIVAL);
     assert_eq!(spans.len(), 1);
 
-    // The receiver stores the spans before its answer reaches the exporter.
+    // The receiver stores the spans before its response reaches the exporter.
     let deadline = Instant::now() + ARRIVAL;
     while harness.export.stats().exported == 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));

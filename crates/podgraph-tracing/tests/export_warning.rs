@@ -1,8 +1,8 @@
 //! Failed exports produce one warning per interval, with the failures counted and the
 //! collector's credentials removed.
 //!
-//! The warning is logged from the batch processor's thread, which only sees the global
-//! subscriber, so this file installs one and holds a single test.
+//! The warning is logged from the batch processor's thread, which only uses the global
+//! subscriber, so this file installs one and contains a single test.
 
 use std::time::Duration;
 

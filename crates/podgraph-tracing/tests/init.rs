@@ -1,6 +1,6 @@
 //! `init` installs the global subscriber, tracer provider and propagator once.
 //!
-//! This file holds a single test because the global subscriber can be set only once per
+//! This file contains a single test because the global subscriber can be set only once per
 //! process.
 
 use std::collections::HashMap;

@@ -91,7 +91,7 @@ fn sample_job() -> EpisodeJob {
 }
 
 #[test]
-fn run_id_is_on_every_line_of_the_run() {
+fn run_id_on_every_run_line() {
     let (logs, _guard) = capture(LineFormat::Json, "debug");
     let job = sample_job();
     tracing::info!("before the run");

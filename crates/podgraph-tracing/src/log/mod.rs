@@ -87,7 +87,7 @@ impl<W> LogLayer<W>
 where
     W: for<'writer> MakeWriter<'writer> + 'static,
 {
-    /// A layer writing `format` lines to `writer`.
+    /// Creates a layer that writes `format` lines to `writer`.
     pub fn new(format: LineFormat, writer: W) -> Self {
         Self {
             format,
@@ -302,7 +302,7 @@ pub type FilteredLogLayer<W, S> = Filtered<LogLayer<W>, LogFilter, S>;
 /// The writer of [`log_layer`]: standard error.
 pub type Stderr = fn() -> std::io::Stderr;
 
-/// The filtered log layer writing to standard error in the configured format.
+/// Builds the filtered log layer that writes to standard error in the configured format.
 ///
 /// # Errors
 /// [`TracingError::Filter`] when `config.filter` cannot be parsed.
@@ -314,7 +314,8 @@ where
     log_layer_with_writer(config, LineFormat::from_config(config), stderr)
 }
 
-/// The filtered log layer writing `format` lines to `writer`; tests pass a buffer.
+/// Builds the filtered log layer that writes `format` lines to `writer`, such as a
+/// buffer in tests.
 ///
 /// # Errors
 /// [`TracingError::Filter`] when `config.filter` cannot be parsed.

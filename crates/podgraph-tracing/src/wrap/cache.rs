@@ -31,7 +31,7 @@ impl<C: ?Sized> TracedCache<C> {
         }
     }
 
-    /// The wrapped cache.
+    /// Returns the wrapped cache.
     pub fn inner(&self) -> &Arc<C> {
         &self.inner
     }

@@ -25,7 +25,7 @@ impl<E: ?Sized> TracedExtractor<E> {
         Self { inner }
     }
 
-    /// The wrapped extractor.
+    /// Returns the wrapped extractor.
     pub fn inner(&self) -> &Arc<E> {
         &self.inner
     }

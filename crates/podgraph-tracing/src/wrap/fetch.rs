@@ -13,7 +13,7 @@ use crate::redact::redact_url;
 ///
 /// For `http://` and `https://` locations the attributes are `http.request.method`
 /// (`GET`), `url.full` without credentials, `url.scheme` and, on success,
-/// `http.response.body.size`; a 304 answer sets `http.response.status_code`. Other
+/// `http.response.body.size`; a 304 response sets `http.response.status_code`. Other
 /// locations (files) get `url.scheme` only. Every fetch records `podgraph.fetch.status`
 /// and `podgraph.fetch.redirects` on success.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ impl<F: ?Sized> TracedFetcher<F> {
         Self { inner }
     }
 
-    /// The wrapped fetcher.
+    /// Returns the wrapped fetcher.
     pub fn inner(&self) -> &Arc<F> {
         &self.inner
     }
@@ -60,7 +60,7 @@ impl<F: Fetcher + ?Sized> Fetcher for TracedFetcher<F> {
             span.set_attribute(attr::FETCH_STATUS, status);
             set_len(&span, attr::FETCH_REDIRECTS, response.redirects.len());
             if is_http {
-                // NOTE: `FetchResponse` does not carry the status code; only a 304 answer
+                // NOTE: `FetchResponse` does not carry the status code; only a 304 response
                 // is known exactly, any other success is some 2xx.
                 if response.status == FetchStatus::NotModified {
                     span.set_attribute(attr::HTTP_RESPONSE_STATUS_CODE, 304_i64);

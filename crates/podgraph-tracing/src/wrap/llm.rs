@@ -18,7 +18,7 @@ const OPERATION: &str = "chat";
 /// (`chat`), `gen_ai.request.model`, `gen_ai.request.max_tokens` and
 /// `gen_ai.request.temperature` when set, and on success `gen_ai.response.model`,
 /// `gen_ai.usage.input_tokens` and `gen_ai.usage.output_tokens`. Prompts, schemas and
-/// answers are never recorded.
+/// generated texts are never recorded.
 #[derive(Debug)]
 pub struct TracedLlmClient<C: ?Sized> {
     inner: Arc<C>,
@@ -30,7 +30,7 @@ impl<C: ?Sized> TracedLlmClient<C> {
         Self { inner }
     }
 
-    /// The wrapped client.
+    /// Returns the wrapped client.
     pub fn inner(&self) -> &Arc<C> {
         &self.inner
     }

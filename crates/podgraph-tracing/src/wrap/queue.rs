@@ -42,7 +42,7 @@ impl<Q: ?Sized> TracedWorkQueue<Q> {
         self
     }
 
-    /// The wrapped queue.
+    /// Returns the wrapped queue.
     pub fn inner(&self) -> &Arc<Q> {
         &self.inner
     }

@@ -46,7 +46,7 @@ impl<S: ?Sized> TracedGraphStore<S> {
         self
     }
 
-    /// The wrapped store.
+    /// Returns the wrapped store.
     pub fn inner(&self) -> &Arc<S> {
         &self.inner
     }

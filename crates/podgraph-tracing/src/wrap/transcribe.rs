@@ -26,7 +26,7 @@ impl<T: ?Sized> TracedTranscriber<T> {
         Self { inner }
     }
 
-    /// The wrapped transcriber.
+    /// Returns the wrapped transcriber.
     pub fn inner(&self) -> &Arc<T> {
         &self.inner
     }
