@@ -172,6 +172,7 @@ pub struct Pipeline {
     resolver: Arc<dyn EntityResolver>,
     observer: Arc<dyn PipelineObserver>,
     config: PipelineConfig,
+    run_id: Arc<str>,
 }
 
 impl Pipeline {
@@ -190,7 +191,14 @@ impl Pipeline {
             resolver,
             observer: Arc::new(NoopObserver),
             config,
+            run_id: Arc::from(""),
         }
+    }
+
+    /// Sets the correlation id recorded as `run_id` on the run's spans and log lines.
+    pub fn with_run_id(mut self, run_id: impl Into<Arc<str>>) -> Self {
+        self.run_id = run_id.into();
+        self
     }
 
     /// Sets the observer that receives progress events.
@@ -209,6 +217,7 @@ impl Pipeline {
     pub async fn run(&self, jobs: Vec<EpisodeJob>, cancel: &CancelToken) -> RunSummary {
         let span = tracing::info_span!(
             "pipeline.run",
+            run_id = %self.run_id,
             episodes.count = jobs.len(),
             episodes.failed = field::Empty,
             otel.status_code = field::Empty,
@@ -246,7 +255,7 @@ impl Pipeline {
             // The semaphore is never closed, so acquiring cannot fail.
             let Ok(permit) = permit else { break };
             let this = self.clone();
-            let span = episode_span(&job);
+            let span = episode_span(&job, &self.run_id);
             running.spawn(
                 async move {
                     let outcome = this.process_with_deadline(&job).await;
@@ -486,10 +495,14 @@ impl Pipeline {
     }
 }
 
-/// The span of one episode; stage spans are its children.
-fn episode_span(job: &EpisodeJob) -> Span {
-    tracing::info_span!(
+/// The span of one episode, the root of its own trace so that each episode can be read
+/// on its own; it links to the run's span and carries the run's correlation id. Stage
+/// spans are its children.
+fn episode_span(job: &EpisodeJob, run_id: &str) -> Span {
+    let span = tracing::info_span!(
+        parent: None,
         "episode.process",
+        run_id = %run_id,
         podcast.id = %job.podcast.id,
         episode.id = %job.episode.id,
         outcome = field::Empty,
@@ -498,7 +511,9 @@ fn episode_span(job: &EpisodeJob) -> Span {
         error.type = field::Empty,
         otel.status_code = field::Empty,
         otel.status_message = field::Empty,
-    )
+    );
+    span.follows_from(Span::current().id());
+    span
 }
 
 /// Records an episode's outcome on its span; a failure sets the error status.
