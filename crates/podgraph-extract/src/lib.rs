@@ -10,6 +10,7 @@
 //! store, and records why. [`eval`] scores extracted entities against hand-labelled
 //! transcripts.
 
+pub mod eval;
 pub mod resolve;
 
 mod lexicon;

@@ -14,7 +14,7 @@ use super::names::{
 use super::rewrite::{push_decision, rewrite_ids, sort_entities, tidy_aliases};
 
 /// Rewrites the entities of an extraction to the canonical entities a store already
-/// knows, so that mentions across episodes and podcasts point at one entity.
+/// contains, so that mentions across episodes and podcasts point at one entity.
 ///
 /// An entity matches a known entity of a compatible kind by, in order: equal normalised
 /// name or alias (`exact` and the other normalisation rules, `known-alias`), umlauts
