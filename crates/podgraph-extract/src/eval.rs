@@ -191,24 +191,34 @@ pub fn score_entities(gold: &[GoldEntity], predicted: &[Entity]) -> EntityScores
     scores
 }
 
-/// Scores the speaker map of an extraction: a label scores a true positive when it maps
-/// to a person entity one of whose names is the gold person, a false positive when it
-/// maps to another entity or should map to nobody, and a false negative when a named gold
-/// speaker is missing or wrong.
+/// Scores the speaker map of an extraction against `gold.speakers`. A label scores a
+/// true positive when it maps to a person entity that shares a name with the gold person
+/// (its gold entity's name and aliases count, when `gold.entities` has it), a false
+/// positive when it maps to another entity or should map to nobody, and a false negative
+/// when a named gold speaker is missing or wrong.
 pub fn score_speakers(
-    gold: &BTreeMap<String, Option<String>>,
+    gold: &GoldTranscript,
     speakers: &BTreeMap<String, EntityId>,
     entities: &[Entity],
 ) -> Score {
     let mut score = Score::default();
-    for (label, expected) in gold {
+    for (label, expected) in &gold.speakers {
         let predicted = speakers
             .get(label)
             .and_then(|id| entities.iter().find(|e| e.id == *id));
         match (expected, predicted) {
             (Some(name), Some(entity)) => {
                 let names = keys(std::iter::once(&entity.name).chain(&entity.aliases));
-                if entity.kind == EntityKind::Person && names.contains(&normalize_name(name)) {
+                let key = normalize_name(name);
+                let expected_names = gold
+                    .entities
+                    .iter()
+                    .find(|g| g.kind == EntityKind::Person && normalize_name(&g.name) == key)
+                    .map_or_else(
+                        || vec![key.clone()],
+                        |g| keys(std::iter::once(&g.name).chain(&g.aliases)),
+                    );
+                if entity.kind == EntityKind::Person && overlaps(&names, &expected_names) {
                     score.true_positives += 1;
                 } else {
                     score.false_positives += 1;
@@ -310,11 +320,16 @@ mod tests {
     #[test]
     fn speakers_score_named_and_generic_labels() {
         let travis = predicted("Travis", EntityKind::Person);
-        let gold = BTreeMap::from([
-            ("Travis".to_owned(), Some("Travis".to_owned())),
-            ("Sarah".to_owned(), Some("Sarah".to_owned())),
-            ("SPEAKER_1".to_owned(), None),
-        ]);
+        let gold = GoldTranscript {
+            transcript: String::new(),
+            show: String::new(),
+            speakers: BTreeMap::from([
+                ("Travis".to_owned(), Some("Travis Albritton".to_owned())),
+                ("Sarah".to_owned(), Some("Sarah".to_owned())),
+                ("SPEAKER_1".to_owned(), None),
+            ]),
+            entities: vec![gold("Travis Albritton", EntityKind::Person, &["Travis"])],
+        };
         let speakers = BTreeMap::from([
             ("Travis".to_owned(), travis.id),
             ("SPEAKER_1".to_owned(), travis.id),
