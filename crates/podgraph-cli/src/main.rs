@@ -1,3 +1,52 @@
-//! The `podgraph` command.
+//! The `podgraph` command: turn podcast feeds and transcripts into a knowledge graph.
+//!
+//! Exit codes: 0 success; 1 error (nothing or not everything could be done); 2 invalid
+//! usage; 3 the run finished but some episodes failed; 130 interrupted by a signal.
 
-fn main() {}
+mod cli;
+mod config;
+mod inspect;
+mod logging;
+mod output;
+mod query;
+mod seed;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(&cli.global);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("podgraph: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        let config = config::Config::load(cli.global.config.as_deref())?;
+        match cli.command {
+            Command::Seed(args) => seed::run(args, config).await,
+            Command::Query(args) => query::run(args, config).await,
+            Command::Export(args) => query::export(args, config).await,
+            Command::Inspect(args) => inspect::run(args).await,
+        }
+    });
+    // Provider threads may still hold work; they must not delay the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("podgraph: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

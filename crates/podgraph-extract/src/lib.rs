@@ -15,6 +15,8 @@ pub mod resolve;
 
 mod lexicon;
 mod local;
+mod stage;
 mod text;
 
 pub use local::LocalExtractor;
+pub use stage::StoreResolver;

@@ -10,11 +10,11 @@ mod speakers;
 mod topics;
 
 use async_trait::async_trait;
-use podgraph_core::ProviderResult;
 use podgraph_core::model::{
     EntityKind, Episode, Evidence, Extraction, NormalizedTranscript, TextSpan,
 };
 use podgraph_core::provider::Extractor;
+use podgraph_core::{ErrorKind, ProviderError, ProviderResult};
 use rustc_hash::FxHashSet;
 
 use crate::resolve::resolve_episode;
@@ -133,7 +133,18 @@ impl Extractor for LocalExtractor {
         episode: &Episode,
         transcript: &NormalizedTranscript,
     ) -> ProviderResult<Extraction> {
-        Ok(self.extract_now(episode, transcript))
+        // Extraction is CPU-bound: it runs on the blocking pool so that the async worker
+        // threads stay free for fetching and store I/O.
+        let (this, episode, transcript) = (*self, episode.clone(), transcript.clone());
+        tokio::task::spawn_blocking(move || this.extract_now(&episode, &transcript))
+            .await
+            .map_err(|error| {
+                ProviderError::new(
+                    ErrorKind::Unexpected,
+                    "extract.local",
+                    format!("extraction task failed: {error}"),
+                )
+            })
     }
 }
 

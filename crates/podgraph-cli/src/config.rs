@@ -1,0 +1,161 @@
+//! Configuration: defaults, then `podgraph.toml`, then `PODGRAPH_*` environment variables,
+//! then command-line flags (applied by each command).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use podgraph_core::config::{FetchConfig, IngestConfig};
+use serde::Deserialize;
+
+/// File name looked up in the working directory when `--config` is not given.
+pub(crate) const DEFAULT_CONFIG_FILE: &str = "podgraph.toml";
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Path of the SQLite database.
+    pub(crate) db: Option<PathBuf>,
+    /// Parsing limits and segmentation.
+    pub(crate) ingest: IngestConfig,
+    /// HTTP and file fetching.
+    pub(crate) fetch: FetchConfig,
+    /// Episode processing.
+    pub(crate) pipeline: PipelineSection,
+}
+
+/// The `[pipeline]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct PipelineSection {
+    /// Episodes processed at once; 0 means the number of CPU cores.
+    pub(crate) concurrency: usize,
+    /// Time allowed for one episode, in seconds.
+    pub(crate) episode_deadline_secs: u64,
+}
+
+impl Default for PipelineSection {
+    fn default() -> Self {
+        Self {
+            concurrency: 0,
+            episode_deadline_secs: 300,
+        }
+    }
+}
+
+impl Config {
+    /// Loads `path`, or `podgraph.toml` in the working directory when it exists, then
+    /// applies the environment.
+    pub(crate) fn load(path: Option<&Path>) -> Result<Self> {
+        let mut config = match path {
+            Some(path) => Self::from_file(path)?,
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                Self::from_file(Path::new(DEFAULT_CONFIG_FILE))?
+            }
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read configuration file {}", path.display()))?;
+        toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))
+    }
+
+    /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
+    /// `PODGRAPH_FETCH_ALLOW_PRIVATE` and `PODGRAPH_FETCH_MAX_BODY_BYTES`.
+    pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
+            self.db = Some(PathBuf::from(db));
+        }
+        if let Some(value) = var("PODGRAPH_CONCURRENCY") {
+            self.pipeline.concurrency = parse_env("PODGRAPH_CONCURRENCY", &value)?;
+        }
+        if let Some(value) = var("PODGRAPH_FETCH_ALLOW_LOOPBACK") {
+            self.fetch.allow_loopback = parse_bool("PODGRAPH_FETCH_ALLOW_LOOPBACK", &value)?;
+        }
+        if let Some(value) = var("PODGRAPH_FETCH_ALLOW_PRIVATE") {
+            self.fetch.allow_private = parse_bool("PODGRAPH_FETCH_ALLOW_PRIVATE", &value)?;
+        }
+        if let Some(value) = var("PODGRAPH_FETCH_MAX_BODY_BYTES") {
+            self.fetch.max_body_bytes = parse_env("PODGRAPH_FETCH_MAX_BODY_BYTES", &value)?;
+        }
+        Ok(())
+    }
+
+    /// The database path: the configured one, else `podgraph.db` in the user's data
+    /// directory, else `./podgraph.db`.
+    pub(crate) fn db_path(&self) -> PathBuf {
+        if let Some(db) = &self.db {
+            return db.clone();
+        }
+        directories::ProjectDirs::from("dev", "podgraph", "podgraph")
+            .map(|dirs| dirs.data_dir().join("podgraph.db"))
+            .unwrap_or_else(|| PathBuf::from("podgraph.db"))
+    }
+
+    /// Episodes processed at once.
+    pub(crate) fn concurrency(&self) -> usize {
+        match self.pipeline.concurrency {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        }
+    }
+}
+
+fn parse_env<T: std::str::FromStr>(name: &str, value: &str) -> Result<T> {
+    match value.trim().parse() {
+        Ok(parsed) => Ok(parsed),
+        Err(_) => bail!("invalid {name}={value:?}: expected a non-negative integer"),
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" | "" => Ok(false),
+        _ => bail!("invalid {name}={value:?}: expected true or false"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_values_and_env_overrides_apply_in_order() {
+        let mut config: Config = toml::from_str(
+            "db = \"a.db\"\n[pipeline]\nconcurrency = 3\n[fetch]\nallow_loopback = true\n",
+        )
+        .unwrap();
+        assert_eq!(config.db, Some(PathBuf::from("a.db")));
+        assert_eq!(config.concurrency(), 3);
+
+        let env = |name: &str| match name {
+            "PODGRAPH_DB" => Some("b.db".to_owned()),
+            "PODGRAPH_FETCH_ALLOW_LOOPBACK" => Some("no".to_owned()),
+            _ => None,
+        };
+        config.apply_env(env).unwrap();
+        assert_eq!(config.db_path(), PathBuf::from("b.db"));
+        assert!(!config.fetch.allow_loopback);
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_key_name() {
+        let error = toml::from_str::<Config>("[pipeline]\nconcurency = 3\n").unwrap_err();
+        assert!(error.to_string().contains("concurency"), "{error}");
+    }
+
+    #[test]
+    fn invalid_env_values_name_the_variable() {
+        let mut config = Config::default();
+        let error = config
+            .apply_env(|name| (name == "PODGRAPH_CONCURRENCY").then(|| "many".to_owned()))
+            .unwrap_err();
+        assert!(error.to_string().contains("PODGRAPH_CONCURRENCY"));
+    }
+}

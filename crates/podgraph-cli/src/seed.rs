@@ -1,0 +1,356 @@
+//! `podgraph seed`: the main job. Reads feeds, OPML lists and transcript folders, and
+//! writes the knowledge graph of every episode to the store.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, Utc};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use podgraph_core::pipeline::{
+    CancelToken, EpisodeJob, EpisodeOutcome, Pipeline, PipelineConfig, PipelineObserver,
+    RunSummary, Stage,
+};
+use podgraph_core::provider::GraphStore;
+use podgraph_extract::{LocalExtractor, StoreResolver};
+use podgraph_ingest::fetch::HttpFetcher;
+use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
+use podgraph_ingest::sources::collect_jobs;
+use podgraph_store_sqlite::SqliteStore;
+
+use crate::cli::SeedArgs;
+use crate::config::Config;
+use crate::output::{excerpt, table};
+
+/// Exit code when the run finished but some episodes or feeds failed.
+pub(crate) const EXIT_PARTIAL: u8 = 3;
+/// Exit code when the run was interrupted by SIGINT or SIGTERM.
+pub(crate) const EXIT_INTERRUPTED: u8 = 130;
+
+pub(crate) async fn run(args: SeedArgs, mut config: Config) -> Result<ExitCode> {
+    apply_flags(&args, &mut config);
+    let db_path = config.db_path();
+    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| {
+            format!("cannot create the database directory {}", parent.display())
+        })?;
+    }
+    let store = Arc::new(
+        SqliteStore::open(&db_path)
+            .with_context(|| format!("cannot open database {}", db_path.display()))?,
+    );
+    store
+        .migrate()
+        .await
+        .with_context(|| format!("cannot migrate database {}", db_path.display()))?;
+
+    let fetcher =
+        Arc::new(HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?);
+    let sources = collect_jobs(&args.inputs, fetcher.as_ref(), &config.ingest).await;
+    for (source, warning) in &sources.warnings {
+        tracing::debug!(target: "podgraph::seed", source = %source, "{warning}");
+    }
+    let jobs = select_jobs(sources.jobs, args.since, args.max_episodes);
+
+    let mut loader = TranscriptLoader::new(fetcher, config.ingest.clone());
+    if let Some(dir) = &args.transcripts {
+        let local = LocalTranscripts::scan(dir)
+            .with_context(|| format!("cannot read transcript directory {}", dir.display()))?;
+        tracing::info!(target: "podgraph::seed", dir = %dir.display(), files = local.len(), "local transcripts indexed");
+        loader = loader.with_local_transcripts(local);
+    }
+
+    let pipeline_config = PipelineConfig {
+        concurrency: config.concurrency(),
+        episode_deadline: Duration::from_secs(config.pipeline.episode_deadline_secs),
+        force: args.force,
+    };
+    let progress = Arc::new(Progress::new(args.json));
+    let pipeline = Pipeline::new(
+        store,
+        Arc::new(loader),
+        Arc::new(LocalExtractor::default()),
+        Arc::new(StoreResolver),
+        pipeline_config,
+    )
+    .with_observer(progress.clone());
+
+    let cancel = CancelToken::new();
+    let signals = tokio::spawn(stop_on_signals(cancel.clone()));
+    tracing::info!(
+        target: "podgraph::seed",
+        episodes = jobs.len(),
+        feeds = sources.feeds,
+        db = %db_path.display(),
+        "seeding started"
+    );
+    let mut summary = pipeline.run(jobs, &cancel).await;
+    signals.abort();
+    progress.finish();
+
+    for failure in &sources.failures {
+        summary.record_feed_failure(&failure.source, failure.stage, failure.reason.clone());
+    }
+    tracing::info!(
+        target: "podgraph::seed",
+        processed = summary.processed,
+        unchanged = summary.unchanged,
+        failed = summary.failed(),
+        elapsed_ms = u64::try_from(summary.elapsed.as_millis()).unwrap_or(u64::MAX),
+        "seeding finished"
+    );
+
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, &db_path);
+    }
+    Ok(exit_code(&summary, cancel.is_cancelled()))
+}
+
+fn apply_flags(args: &SeedArgs, config: &mut Config) {
+    if let Some(db) = &args.db {
+        config.db = Some(db.clone());
+    }
+    if let Some(concurrency) = args.concurrency {
+        config.pipeline.concurrency = concurrency;
+    }
+    if args.allow_loopback {
+        config.fetch.allow_loopback = true;
+    }
+}
+
+/// Keeps episodes published on or after `since` and at most `max_per_podcast` newest
+/// episodes of each podcast, in input order.
+fn select_jobs(
+    jobs: Vec<EpisodeJob>,
+    since: Option<NaiveDate>,
+    max_per_podcast: Option<usize>,
+) -> Vec<EpisodeJob> {
+    let since = since
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|d| d.and_utc());
+    let mut jobs: Vec<EpisodeJob> = jobs
+        .into_iter()
+        .filter(|job| match (since, job.episode.published) {
+            (Some(since), Some(published)) => published.with_timezone(&Utc) >= since,
+            (Some(_), None) => false,
+            (None, _) => true,
+        })
+        .collect();
+    let Some(max) = max_per_podcast else {
+        return jobs;
+    };
+
+    // Rank each podcast's episodes newest first (undated last) and keep the first `max`.
+    let mut ranked: Vec<(usize, podgraph_core::ids::PodcastId, Option<DateTime<Utc>>)> = jobs
+        .iter()
+        .enumerate()
+        .map(|(index, job)| {
+            (
+                index,
+                job.podcast.id,
+                job.episode.published.map(|d| d.with_timezone(&Utc)),
+            )
+        })
+        .collect();
+    ranked.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(a.0.cmp(&b.0)));
+    let mut keep = vec![false; jobs.len()];
+    let mut current = None;
+    let mut taken = 0;
+    for (index, podcast, _) in ranked {
+        if current != Some(podcast) {
+            current = Some(podcast);
+            taken = 0;
+        }
+        if taken < max {
+            keep[index] = true;
+            taken += 1;
+        }
+    }
+    let mut index = 0;
+    jobs.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    jobs
+}
+
+async fn stop_on_signals(cancel: CancelToken) {
+    let mut first = true;
+    loop {
+        if !wait_for_signal().await {
+            return;
+        }
+        if first {
+            eprintln!(
+                "podgraph: stopping: no new episodes are started, running ones finish (signal again to abort)"
+            );
+            cancel.cancel();
+            first = false;
+        } else {
+            eprintln!("podgraph: aborted; episodes that were running are rolled back");
+            std::process::exit(i32::from(EXIT_INTERRUPTED));
+        }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM. Returns false when signals cannot be received.
+async fn wait_for_signal() -> bool {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return false;
+        };
+        tokio::select! {
+            result = tokio::signal::ctrl_c() => result.is_ok(),
+            _ = terminate.recv() => true,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+fn exit_code(summary: &RunSummary, interrupted: bool) -> ExitCode {
+    if interrupted {
+        ExitCode::from(EXIT_INTERRUPTED)
+    } else if summary.failed() > 0 {
+        ExitCode::from(EXIT_PARTIAL)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_summary(summary: &RunSummary, db_path: &std::path::Path) {
+    let counts = &summary.counts;
+    let mut rows = table(["", "count"]);
+    for (label, value) in [
+        ("episodes processed", summary.processed as u64),
+        ("episodes unchanged (skipped)", summary.unchanged as u64),
+        (
+            "episodes without transcript",
+            summary.without_transcript as u64,
+        ),
+        ("episodes failed", summary.failed() as u64),
+        ("episodes not started", summary.cancelled as u64),
+        ("segments", counts.segments),
+        ("entities", counts.entities),
+        ("mentions", counts.mentions),
+        ("topics", counts.topics),
+        ("quotes", counts.quotes),
+        ("insights", counts.insights),
+        ("relationships", counts.relationships),
+        ("transcript bytes", counts.transcript_bytes),
+    ] {
+        rows.add_row([label.to_owned(), value.to_string()]);
+    }
+    println!("{rows}");
+    println!(
+        "finished in {:.2} s; graph stored in {}",
+        summary.elapsed.as_secs_f64(),
+        db_path.display()
+    );
+
+    if !summary.failures.is_empty() {
+        let mut failures = table(["episode or feed", "stage", "reason"]);
+        for failure in &summary.failures {
+            failures.add_row([
+                excerpt(&failure.title, 40),
+                failure.stage.to_string(),
+                excerpt(&failure.reason, 100),
+            ]);
+        }
+        println!("{failures}");
+    }
+}
+
+/// Progress display: a bar on terminals, log lines elsewhere.
+struct Progress {
+    bar: Option<ProgressBar>,
+}
+
+impl Progress {
+    fn new(quiet: bool) -> Self {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} episodes  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Self { bar }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl PipelineObserver for Progress {
+    fn run_started(&self, episodes: usize) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(episodes as u64);
+        }
+    }
+
+    fn stage_finished(&self, job: &EpisodeJob, stage: Stage, elapsed: Duration) {
+        tracing::debug!(
+            target: "podgraph::seed",
+            episode_id = %job.episode.id,
+            stage = stage.as_str(),
+            elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            "stage finished"
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(format!("{stage}: {}", excerpt(&job.episode.title, 40)));
+        }
+    }
+
+    fn episode_finished(&self, job: &EpisodeJob, outcome: &EpisodeOutcome, elapsed: Duration) {
+        let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+        match outcome {
+            EpisodeOutcome::Failed(error) => tracing::error!(
+                target: "podgraph::seed",
+                episode_id = %job.episode.id,
+                stage = error.stage.as_str(),
+                elapsed_ms,
+                "episode {:?} failed: {}",
+                job.episode.title,
+                error.message
+            ),
+            _ if self.bar.is_none() => tracing::info!(
+                target: "podgraph::seed",
+                episode_id = %job.episode.id,
+                outcome = outcome_name(outcome),
+                elapsed_ms,
+                "episode {:?} done",
+                job.episode.title
+            ),
+            _ => {}
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+}
+
+fn outcome_name(outcome: &EpisodeOutcome) -> &'static str {
+    match outcome {
+        EpisodeOutcome::Processed(_) => "processed",
+        EpisodeOutcome::Skipped(podgraph_core::pipeline::SkipReason::Unchanged) => "unchanged",
+        EpisodeOutcome::Skipped(podgraph_core::pipeline::SkipReason::NoTranscript) => {
+            "no_transcript"
+        }
+        EpisodeOutcome::Failed(_) => "failed",
+    }
+}
