@@ -10,6 +10,7 @@
 //! candidates.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use podgraph_core::ids::QuoteId;
 use podgraph_core::model::{Episode, Mention, NormalizedTranscript, Quote};
@@ -102,6 +103,19 @@ const IMPERATIVES: &[&str] = &[
 const FILLERS: &[&str] = &[
     "um", "uh", "umm", "hmm", "like", "mean", "know", "sort", "kind",
 ];
+
+/// The longer word lists as hash sets, because every word of every sentence is looked up.
+struct WordSets {
+    superlatives: FxHashSet<&'static str>,
+    contrasts: FxHashSet<&'static str>,
+    fillers: FxHashSet<&'static str>,
+}
+
+static WORD_SETS: LazyLock<WordSets> = LazyLock::new(|| WordSets {
+    superlatives: SUPERLATIVES.iter().copied().collect(),
+    contrasts: CONTRASTS.iter().copied().collect(),
+    fillers: FILLERS.iter().copied().collect(),
+});
 
 /// A sentence with its score.
 struct Scored {
@@ -231,10 +245,14 @@ fn score(
     {
         score += 0.2;
     }
-    if words.iter().any(|w| SUPERLATIVES.contains(w)) {
+    if words.iter().any(|w| WORD_SETS.superlatives.contains(w)) {
         score += 0.15;
     }
-    if words.iter().skip(1).any(|w| CONTRASTS.contains(w)) {
+    if words
+        .iter()
+        .skip(1)
+        .any(|w| WORD_SETS.contrasts.contains(w))
+    {
         score += 0.1;
     }
     let question = last_punct == "?";
@@ -244,7 +262,10 @@ fn score(
     if question {
         score -= 0.25;
     }
-    let fillers = words.iter().filter(|w| FILLERS.contains(w)).count();
+    let fillers = words
+        .iter()
+        .filter(|w| WORD_SETS.fillers.contains(*w))
+        .count();
     score -= (0.05 * fillers as f32).min(0.3);
     match last_punct {
         "." | "!" => score += 0.05,
