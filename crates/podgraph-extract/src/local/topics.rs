@@ -19,7 +19,7 @@ use crate::text::{Document, Shape};
 /// Topics kept per episode.
 pub(crate) const MAX_TOPICS: usize = 15;
 
-/// Longest candidate phrase, in words.
+/// Maximum number of words in a candidate phrase.
 const MAX_PHRASE_WORDS: usize = 4;
 
 /// Episodes with at least this many words only keep phrases that occur twice or more.
@@ -38,7 +38,7 @@ struct Phrase<'d> {
     first: usize,
 }
 
-/// Extracts the episode's key phrases, most relevant first. `excluded` holds lowercase
+/// Extracts the episode's key phrases, most relevant first. `excluded` contains lowercase
 /// words that never start or join a phrase, such as the words of person names.
 pub(crate) fn extract<'d>(
     document: &'d Document<'_>,
