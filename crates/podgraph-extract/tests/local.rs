@@ -544,3 +544,19 @@ fn unusual_text_never_panics() {
         }
     }
 }
+
+#[test]
+fn lone_unsupported_word_is_dropped() {
+    let episode = episode();
+    let (_, once) = extract(&episode, &[(None, "We drove past the old Dorvall sign.")]);
+    assert!(find(&once, "Dorvall").is_none(), "{:?}", names(&once));
+
+    let (_, twice) = extract(
+        &episode,
+        &[(
+            None,
+            "We drove past the old Dorvall sign. The new Dorvall sign is nicer.",
+        )],
+    );
+    assert!(find(&twice, "Dorvall").is_some(), "{:?}", names(&twice));
+}

@@ -5,7 +5,8 @@
 //! listed names written in lowercase. The second trims each run (honorifics, leading
 //! function words, a sentence-initial ordinary word), drops runs that are probably not
 //! names, and collects evidence for its kind. The third groups runs by their lowercase
-//! text, sums the evidence of all mentions, and builds one entity per group.
+//! text, sums the evidence of all mentions, and builds one entity per group. A one-word
+//! name mentioned once without any evidence beyond its capital letter is dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -775,6 +776,9 @@ fn build(
     };
     let mut ids: FxHashMap<&str, (EntityId, usize)> = FxHashMap::default();
     for (key, group) in &groups {
+        if is_unsupported(group) {
+            continue;
+        }
         let kind = kinds
             .get(key.as_str())
             .copied()
@@ -825,6 +829,13 @@ fn build(
         &mut detected.entities,
     );
     detected
+}
+
+/// Whether a group is a one-word name mentioned once with no evidence of being a name
+/// beyond its capital letter: no name list, no context cue, no known person. Such words
+/// are mostly transcription noise (`Dotto`), so they are left out.
+fn is_unsupported(group: &Group) -> bool {
+    group.words == 1 && group.members.len() == 1 && group.votes.best().1 <= weight::FALLBACK
 }
 
 /// A one-word name that is the first or last word of a multi-word person name of the
