@@ -509,7 +509,7 @@ fn broken_segment_spans_are_skipped() {
     let episode = episode();
     let mut transcript = transcript(&episode, CONVERSATION);
     transcript.segments[1].span = TextSpan::new(5, 100_000);
-    transcript.segments[2].span = TextSpan::new(9, 3);
+    transcript.segments[2].span = TextSpan { start: 9, end: 3 };
     let extraction = LocalExtractor::new().extract_now(&episode, &transcript);
     for mention in &extraction.mentions {
         assert_eq!(
@@ -559,4 +559,25 @@ fn lone_unsupported_word_is_dropped() {
         )],
     );
     assert!(find(&twice, "Dorvall").is_some(), "{:?}", names(&twice));
+}
+
+#[test]
+fn extreme_times_never_overflow() {
+    let mut episode = episode();
+    episode.soundbites.push(Soundbite {
+        start_ms: u64::MAX - 5,
+        duration_ms: u64::MAX,
+        title: None,
+    });
+    let mut transcript = transcript(
+        &episode,
+        &[(
+            None,
+            "This sentence is long enough to be considered as a quote by the scorer.",
+        )],
+    );
+    transcript.segments[0].start_ms = u64::MAX - 10;
+    transcript.segments[0].end_ms = u64::MAX;
+    let extraction = LocalExtractor::new().extract_now(&episode, &transcript);
+    assert_eq!(extraction.quotes.len(), 1);
 }

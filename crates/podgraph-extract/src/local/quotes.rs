@@ -310,15 +310,17 @@ fn overlaps_soundbite(
     let Some(segment) = transcript.segments.get(sentence.segment) else {
         return false;
     };
-    let length = segment.span.len().max(1) as f64;
+    let length = segment.span.end.saturating_sub(segment.span.start).max(1) as f64;
     let duration = segment.end_ms.saturating_sub(segment.start_ms) as f64;
     let at = |offset: usize| {
         let fraction = offset.saturating_sub(segment.span.start) as f64 / length;
-        segment.start_ms + (duration * fraction.clamp(0.0, 1.0)) as u64
+        segment
+            .start_ms
+            .saturating_add((duration * fraction.clamp(0.0, 1.0)) as u64)
     };
     let (start, end) = (at(sentence.start), at(sentence.end));
     episode.soundbites.iter().any(|soundbite| {
         let bite_end = soundbite.start_ms.saturating_add(soundbite.duration_ms);
-        start < bite_end && soundbite.start_ms < end.max(start + 1)
+        start < bite_end && soundbite.start_ms < end.max(start.saturating_add(1))
     })
 }
