@@ -1,140 +1,110 @@
-//! Throughput of the local extractor and of episode resolution on an hour-long transcript.
+//! Throughput of the local extractor and of episode resolution.
 //!
-//! The input is built from the permissively licensed SRT transcripts in
-//! `crates/podgraph-ingest/tests/fixtures/transcripts/srt/`, repeated until the episode
-//! text reaches about 94 KB, the average size of a one-hour episode (83 one-hour WebVTT
-//! transcripts weigh 7.8 MB). Run with `cargo bench -p podgraph-extract`.
+//! The `hour_long_episode` input joins the cues of the SRT and WebVTT transcripts in
+//! `crates/podgraph-ingest/tests/fixtures/transcripts/`, repeated with shifted times until
+//! the episode text reaches about 94 KB, the average text size of a one-hour episode
+//! (83 one-hour WebVTT transcripts weigh 7.8 MB). When `PODGRAPH_CORPUS_DIR` is set, the
+//! `corpus` group also extracts every `.vtt` file in `$PODGRAPH_CORPUS_DIR/talkpython`,
+//! parsed and normalised beforehand; its throughput is in WebVTT input bytes.
+//!
+//! ```text
+//! PODGRAPH_CORPUS_DIR=/path/to/corpus cargo bench -p podgraph-extract --bench extract
+//! ```
 
 use std::hint::black_box;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput};
-use podgraph_core::ids::{EpisodeKey, PodcastId, SegmentId};
-use podgraph_core::model::{Episode, NormalizedTranscript, Segment, TextSpan, TranscriptFormat};
+use podgraph_core::config::{SegmentationConfig, TranscriptLimits};
+use podgraph_core::ids::{EpisodeKey, PodcastId};
+use podgraph_core::model::{Cue, Episode, NormalizedTranscript, Transcript, TranscriptFormat};
 use podgraph_extract::LocalExtractor;
 use podgraph_extract::resolve::resolve_episode;
+use podgraph_ingest::normalize::normalize;
+use podgraph_ingest::transcript::{TranscriptSource, parse_transcript};
 
-/// Target size of the episode text in bytes.
+/// Target size of the synthetic episode text in bytes.
 const EPISODE_BYTES: usize = 94_000;
 
 const FIXTURES: &[&str] = &[
     "srt/Podcastindex-org__podcast-namespace/example.srt",
     "srt/stevencrader__transcriptator/buzzcast.srt",
     "srt/stevencrader__transcriptator/podcasting_20_episode_124.srt",
+    "vtt/stevencrader__transcriptator/podnews_weekly_review_2024-01-19.vtt",
 ];
 
-/// One SRT cue: its text, with a `Name:` speaker label split off when it has one.
-struct Cue {
-    speaker: Option<String>,
-    text: String,
+fn episode(guid: &str) -> Episode {
+    let podcast = PodcastId::from_feed_url("https://example.com/feed.xml");
+    Episode::new(podcast, EpisodeKey::Guid { guid: guid.into() }, guid)
 }
 
-/// Reads the cue texts of an SRT file: every block's lines after the index and timing
-/// lines. Timing is not needed here, because the benchmark assigns its own times.
-fn srt_cues(text: &str) -> Vec<Cue> {
-    let text = text.replace("\r\n", "\n");
-    text.split("\n\n")
-        .filter_map(|block| {
-            let mut lines = block.trim().lines();
-            lines.next()?;
-            let timing = lines.next()?;
-            if !timing.contains("-->") {
-                return None;
-            }
-            let body = lines.collect::<Vec<_>>().join(" ");
-            let (speaker, text) = match body.split_once(": ") {
-                Some((name, rest)) if name.len() < 30 && !name.contains(['.', ',']) => {
-                    (Some(name.to_owned()), rest.to_owned())
-                }
-                _ => (None, body),
-            };
-            Some(Cue { speaker, text })
-        })
-        .collect()
+/// Parses and normalises one transcript file as the pipeline does.
+fn read_transcript(path: &Path, episode: &Episode) -> Option<(usize, NormalizedTranscript)> {
+    let bytes = std::fs::read(path).ok()?;
+    let name = path.display().to_string();
+    let parsed = parse_transcript(
+        &bytes,
+        &TranscriptSource::named(&name),
+        &TranscriptLimits::default(),
+    )
+    .ok()?;
+    let normalized = normalize(
+        &parsed.value,
+        episode.id,
+        &[],
+        &SegmentationConfig::default(),
+    );
+    Some((bytes.len(), normalized.value))
 }
 
-/// Builds an episode of about [`EPISODE_BYTES`] from the fixtures: one segment per run of
-/// cues by the same speaker, each cue lasting three seconds.
+/// Builds an episode of about [`EPISODE_BYTES`] from the fixtures' cues.
 fn hour_long_episode() -> (Episode, NormalizedTranscript) {
     let fixtures =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../podgraph-ingest/tests/fixtures/transcripts");
-    let mut cues = Vec::new();
+    let episode = episode("bench");
+    let mut cues: Vec<Cue> = Vec::new();
     for fixture in FIXTURES {
-        let bytes = std::fs::read(fixtures.join(fixture)).expect("fixture is readable");
-        cues.extend(srt_cues(&String::from_utf8_lossy(&bytes)));
+        let path = fixtures.join(fixture);
+        let bytes = std::fs::read(&path).expect("fixture is readable");
+        let name = path.display().to_string();
+        let parsed = parse_transcript(
+            &bytes,
+            &TranscriptSource::named(&name),
+            &TranscriptLimits::default(),
+        )
+        .expect("fixture parses");
+        cues.extend(parsed.value.cues);
     }
 
-    let podcast = PodcastId::from_feed_url("https://example.com/feed.xml");
-    let episode = Episode::new(
-        podcast,
-        EpisodeKey::Guid {
-            guid: "bench".into(),
-        },
-        "Bench",
-    );
-    let mut text = String::new();
-    let mut segments: Vec<Segment> = Vec::new();
-    let mut speaker = None;
-    let mut clock = 0u64;
-    'fill: loop {
+    let mut repeated = Vec::new();
+    let mut text_bytes = 0;
+    let mut offset_ms = 0;
+    while text_bytes < EPISODE_BYTES {
         for cue in &cues {
-            if text.len() >= EPISODE_BYTES {
-                break 'fill;
+            if text_bytes >= EPISODE_BYTES {
+                break;
             }
-            let new_turn = cue.speaker.is_some() && cue.speaker != speaker;
-            if new_turn {
-                speaker.clone_from(&cue.speaker);
-            }
-            match segments.last_mut() {
-                Some(segment) if !new_turn => {
-                    text.push(' ');
-                    text.push_str(&cue.text);
-                    segment.span = TextSpan::new(segment.span.start, text.len());
-                    segment.end_ms = clock + 3_000;
-                }
-                _ => {
-                    if !text.is_empty() {
-                        text.push_str("\n\n");
-                    }
-                    let start = text.len();
-                    text.push_str(&cue.text);
-                    let index = segments.len();
-                    segments.push(Segment {
-                        id: SegmentId::derive(episode.id, index),
-                        episode_id: episode.id,
-                        index,
-                        start_ms: clock,
-                        end_ms: clock + 3_000,
-                        speaker: speaker.clone(),
-                        text: String::new(),
-                        span: TextSpan::new(start, text.len()),
-                        chapter: None,
-                    });
-                }
-            }
-            clock += 3_000;
+            text_bytes += cue.text.len() + 1;
+            repeated.push(Cue {
+                start_ms: offset_ms + cue.start_ms,
+                end_ms: offset_ms + cue.end_ms,
+                ..cue.clone()
+            });
         }
+        offset_ms = repeated.last().map_or(0, |cue| cue.end_ms + 1_000);
     }
-    for segment in &mut segments {
-        segment.text = text[segment.span.start..segment.span.end].to_owned();
-    }
-    let mut speakers: Vec<String> = Vec::new();
-    for label in segments.iter().filter_map(|s| s.speaker.as_ref()) {
-        if !speakers.contains(label) {
-            speakers.push(label.clone());
-        }
-    }
-    let transcript = NormalizedTranscript {
-        text,
-        segments,
-        speakers,
-        language: Some("en".into()),
+    let transcript = Transcript {
         format: TranscriptFormat::Srt,
+        language: Some("en".into()),
+        cues: repeated,
+        metadata: Default::default(),
+        timed: true,
     };
-    (episode, transcript)
+    let normalized = normalize(&transcript, episode.id, &[], &SegmentationConfig::default());
+    (episode, normalized.value)
 }
 
-fn extraction(c: &mut Criterion) {
+fn bench_fixture_episode(c: &mut Criterion) {
     let (episode, transcript) = hour_long_episode();
     let extractor = LocalExtractor::new();
     // Load the name lists before measuring.
@@ -153,10 +123,57 @@ fn extraction(c: &mut Criterion) {
     });
 }
 
+/// Every `.vtt` file of `dir`, sorted by path.
+fn vtt_files(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "vtt"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn bench_corpus(c: &mut Criterion) {
+    let Some(corpus) = std::env::var_os("PODGRAPH_CORPUS_DIR") else {
+        eprintln!("PODGRAPH_CORPUS_DIR is not set; skipping the corpus benchmark");
+        return;
+    };
+    let mut input_bytes = 0;
+    let mut episodes = Vec::new();
+    for path in vtt_files(&Path::new(&corpus).join("talkpython")) {
+        let episode = episode(&path.display().to_string());
+        if let Some((bytes, transcript)) = read_transcript(&path, &episode) {
+            input_bytes += bytes;
+            episodes.push((episode, transcript));
+        }
+    }
+    if episodes.is_empty() {
+        eprintln!("no .vtt files in $PODGRAPH_CORPUS_DIR/talkpython; skipping");
+        return;
+    }
+
+    let extractor = LocalExtractor::new();
+    let mut group = c.benchmark_group("corpus");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(input_bytes as u64));
+    group.bench_function(format!("talkpython_{}_episodes", episodes.len()), |b| {
+        b.iter(|| {
+            for (episode, transcript) in &episodes {
+                black_box(extractor.extract_now(episode, transcript));
+            }
+        });
+    });
+    group.finish();
+}
+
 // Runs the benchmarks as `criterion_group!` and `criterion_main!` would. The macros are
 // not used because they generate an undocumented public function that the lints reject.
 fn main() {
     let mut criterion = Criterion::default().configure_from_args();
-    extraction(&mut criterion);
+    bench_fixture_episode(&mut criterion);
+    bench_corpus(&mut criterion);
     criterion.final_summary();
 }

@@ -113,10 +113,19 @@ impl Lexicon {
         self.first_names.contains(lower)
     }
 
-    /// The kind of a well-known name (`london`, `python`, `nasa`), if it is in a name list.
-    /// Organisations win over products, and products over places, when a name is in
-    /// several lists.
+    /// Returns the kind of a well-known name (`london`, `python`, `nasa`), if it is in a
+    /// name list. A multi-word name also matches with its spaces removed (`pod ping` is
+    /// `podping`), as transcribers split brand names. Organisations win over products,
+    /// and products over places, when a name is in several lists.
     pub(crate) fn known_kind(&self, lower: &str) -> Option<EntityKind> {
+        self.listed_kind(lower).or_else(|| {
+            let compact: String = lower.split_whitespace().collect();
+            let joined = compact.len() != lower.len() && compact.chars().count() >= 6;
+            joined.then(|| self.listed_kind(&compact)).flatten()
+        })
+    }
+
+    fn listed_kind(&self, lower: &str) -> Option<EntityKind> {
         if self.organizations.contains(lower) {
             Some(EntityKind::Organization)
         } else if self.products.contains(lower) {

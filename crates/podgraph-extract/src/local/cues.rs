@@ -430,14 +430,38 @@ fn previous_words<'d>(
     (found[1], found[0])
 }
 
-/// Whether the name is wrapped in quotation marks.
+/// Whether the name is wrapped in quotation marks, allowing up to two short words between
+/// the opening mark and the name (`“The Value of the Moon”`, `“To a Rocky Moon”`).
 fn is_quoted(document: &Document<'_>, before: usize, end: usize) -> bool {
-    let opening = before
-        .checked_sub(1)
+    let mut open_at = before.checked_sub(1);
+    for _ in 0..2 {
+        let short_word = open_at
+            .and_then(|i| document.tokens.get(i))
+            .is_some_and(|t| t.shape.is_word() && t.end - t.start <= 3);
+        if short_word {
+            open_at = open_at.and_then(|i| i.checked_sub(1));
+        }
+    }
+    let opening = open_at
         .and_then(|i| document.tokens.get(i))
         .map(|t| document.surface(t));
     let closing = document.tokens.get(end).map(|t| document.surface(t));
     matches!(opening, Some("\u{201c}" | "\"")) && matches!(closing, Some("\u{201d}" | "\""))
+}
+
+/// Words that start the names of programmes and campaigns (`Project Artemis`).
+const EVENT_PREFIXES: &[&str] = &["project", "operation", "mission", "battle", "siege"];
+
+/// The kind given by the first word of a name whose head comes first: `University of
+/// Oxford`, `Bank of Japan`, `Project Artemis`.
+fn leading_head_kind(key: &str, first: &str) -> Option<EntityKind> {
+    if EVENT_PREFIXES.contains(&first) {
+        return Some(EntityKind::Event);
+    }
+    if key.contains(" of ") {
+        return lexicon().head_word_kind(first);
+    }
+    None
 }
 
 /// Adds the votes that the name's own words give: name lists, head words, legal-form
@@ -465,6 +489,8 @@ pub(crate) fn vote_name(
     }
     if words >= 2 {
         if let Some(kind) = lexicon.head_word_kind(last_lower) {
+            votes.add(kind, weight::HEAD_WORD);
+        } else if let Some(kind) = leading_head_kind(key, first_lower) {
             votes.add(kind, weight::HEAD_WORD);
         }
         if lexicon.is_org_suffix(last_lower) {

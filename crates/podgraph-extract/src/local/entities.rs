@@ -5,7 +5,8 @@
 //! listed names written in lowercase. The second trims each run (honorifics, leading
 //! function words, a sentence-initial ordinary word), drops runs that are probably not
 //! names, and collects evidence for its kind. The third groups runs by their lowercase
-//! text, sums the evidence of all mentions, and builds one entity per group.
+//! text, sums the evidence of all mentions, and builds one entity per group. A one-word
+//! name mentioned once without any evidence beyond its capital letter is dropped.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
@@ -21,6 +22,19 @@ use super::evidence;
 use super::speakers::person_name_of_label;
 use crate::lexicon::lexicon;
 use crate::text::{Document, Sentence, Shape};
+
+/// Closed-class words that end a capitalised run when they appear capitalised inside it:
+/// pronouns, articles, conjunctions, prepositions and question words.
+const BOUNDARY_WORDS: &[&str] = &[
+    "a", "an", "the", "and", "or", "but", "so", "if", "then", "because", "when", "while", "where",
+    "what", "who", "why", "how", "which", "that", "this", "these", "those", "it", "its", "he",
+    "she", "we", "they", "you", "i", "me", "him", "her", "them", "my", "your", "our", "their",
+    "his", "is", "are", "was", "were", "be", "to", "in", "on", "at", "for", "with", "from", "by",
+    "as", "not", "no", "yes", "do", "does", "did", "can", "could", "would", "should", "just",
+    "also", "there", "here", "now", "well", "oh", "yeah", "okay", "ok", "you're", "we're",
+    "they're", "it's", "that's", "he's", "she's", "there's", "let's", "don't", "can't", "won't",
+    "i'm", "i've", "you've", "we've", "i'll", "you'll",
+];
 
 /// Entities of one episode before resolution, with their mentions.
 pub(crate) struct Detected {
@@ -62,6 +76,14 @@ pub(crate) fn detect(
     let mut detected = build(document, transcript, &candidates, &aliases);
     people.add_entities(&mut detected);
     detected
+}
+
+/// Whether a word is an acronym with a plural or possessive `s` written without an
+/// apostrophe (`NPRs`, `APIs`).
+fn is_plural_acronym(word: &str) -> bool {
+    word.strip_suffix('s').is_some_and(|base| {
+        base.chars().count() >= 2 && base.chars().all(|c| c.is_ascii_uppercase())
+    })
 }
 
 fn starts_sentence(document: &Document<'_>, index: usize) -> bool {
@@ -285,8 +307,7 @@ impl<'a, 'd> Detector<'a, 'd> {
             }
             let mut stop = index + 1;
             loop {
-                // A possessive ends a name: `NASA's Artemis` is two names.
-                if self.lower(stop - 1).ends_with("'s") {
+                if self.ends_at_possessive(index, stop) {
                     break;
                 }
                 if stop < end && self.continues_name(stop) {
@@ -418,21 +439,40 @@ impl<'a, 'd> Detector<'a, 'd> {
         let Some(shape) = self.shape(index) else {
             return false;
         };
-        let word = self.lower(index);
-        if !shape.is_name_like() || lexicon().is_not_name(word) || lexicon().is_stopword(word) {
+        if !shape.is_name_like() || self.is_boundary_word(index) {
             return false;
         }
         // An initial starts a name only when a name follows (`J. R. R. Tolkien`).
         shape != Shape::Initial || (index + 1 < end && self.continues_name(index + 1))
     }
 
-    /// Whether token `index` can continue a name. Capitalised function words (`When`,
-    /// `And`) cannot: inside a run they mark a missed sentence boundary.
+    /// Whether token `index` can continue a name.
     fn continues_name(&self, index: usize) -> bool {
+        self.shape(index).is_some_and(Shape::is_name_like) && !self.is_boundary_word(index)
+    }
+
+    /// Whether token `index` can neither start nor continue a name: a never-name (`I`,
+    /// `Monday`) or a capitalised function word (`When`, `And`), which inside a run marks
+    /// a missed sentence boundary. Acronyms (`US`) are exempt from the function-word test.
+    fn is_boundary_word(&self, index: usize) -> bool {
         let word = self.lower(index);
-        self.shape(index).is_some_and(Shape::is_name_like)
-            && !lexicon().is_not_name(word)
-            && !lexicon().is_stopword(word)
+        lexicon().is_not_name(word)
+            || (self.shape(index) != Some(Shape::AllCaps) && BOUNDARY_WORDS.contains(&word))
+    }
+
+    /// Whether the run `first..stop` ends at a possessive that closes a listed or personal
+    /// name (`NASA's Artemis`, `Dave's show`). Other possessives stay inside the name
+    /// (`Bird's Eye`).
+    fn ends_at_possessive(&self, first: usize, stop: usize) -> bool {
+        if !self.lower(stop - 1).ends_with("'s") {
+            return false;
+        }
+        let lexicon = lexicon();
+        let key = key_of(self.document, first, stop);
+        lexicon.known_kind(&key).is_some()
+            || lexicon.is_first_name(&key)
+            || self.people.words.contains(&key)
+            || self.people.names.contains(&key)
     }
 
     /// Length of a connector at `at` that joins the run `first..at` to a following name:
@@ -503,7 +543,10 @@ impl<'a, 'd> Detector<'a, 'd> {
             }
         }
 
-        let key = key_of(self.document, first, end);
+        let mut key = key_of(self.document, first, end);
+        if end - first == 1 && is_plural_acronym(self.document.surface_at(first)) {
+            key.pop();
+        }
         if key.chars().filter(|c| c.is_alphabetic()).count() < 2 {
             return None;
         }
@@ -733,6 +776,9 @@ fn build(
     };
     let mut ids: FxHashMap<&str, (EntityId, usize)> = FxHashMap::default();
     for (key, group) in &groups {
+        if is_unsupported(group) {
+            continue;
+        }
         let kind = kinds
             .get(key.as_str())
             .copied()
@@ -783,6 +829,13 @@ fn build(
         &mut detected.entities,
     );
     detected
+}
+
+/// Whether a group is a one-word name mentioned once with no evidence of being a name
+/// beyond its capital letter: no name list, no context cue, no known person. Such words
+/// are mostly transcription noise (`Dotto`), so they are left out.
+fn is_unsupported(group: &Group) -> bool {
+    group.words == 1 && group.members.len() == 1 && group.votes.best().1 <= weight::FALLBACK
 }
 
 /// A one-word name that is the first or last word of a multi-word person name of the

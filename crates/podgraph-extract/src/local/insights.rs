@@ -1,10 +1,11 @@
 //! Insights: definitions, predictions, advice and claims found by cue phrases.
 //!
-//! Each sentence of 6 to 45 words is matched against cue phrases of each kind, in the
-//! order definition, prediction, advice, claim; the first kind that matches wins.
-//! Questions are never insights. A definition also matches the structure `X is a Y that`
-//! with a short subject that is not a pronoun. A prediction is not a plan: `I'm going to`
-//! and `we're going to` alone do not count.
+//! Each sentence of 6 to 45 words is matched against the cue phrases of each kind in the
+//! order definition, prediction, advice, claim, and the first kind that matches wins.
+//! Questions and sentences that start by joining the previous one (`And`, `But`) are never
+//! insights. A definition also matches the structure `X is a Y that` with a short subject
+//! that is not a pronoun. A prediction is not a plan: `I'm going to` and `we're going to`
+//! alone do not count.
 
 use std::sync::LazyLock;
 
@@ -81,7 +82,6 @@ const ADVICE_CUES: &[&str] = &[
     "you should",
     "you need to",
     "you have to",
-    "you want to",
     "you've got to",
     "i recommend",
     "i'd recommend",
@@ -126,6 +126,11 @@ const CLAIM_CUES: &[&str] = &[
     "on average",
     "the biggest",
     "the largest",
+];
+
+/// First words that join a sentence to the one before, so it does not stand alone.
+const JOINING_STARTS: &[&str] = &[
+    "and", "but", "or", "because", "which", "then", "also", "plus", "though",
 ];
 
 /// Words that make the subject of `X is a Y that` a reference, not a term.
@@ -209,6 +214,9 @@ fn classify(document: &Document<'_>, sentence: &Sentence) -> Option<(InsightKind
     }
     let word_count = words.iter().filter(|w| **w != "%").count();
     if question || !(MIN_WORDS..=MAX_WORDS).contains(&word_count) {
+        return None;
+    }
+    if words.first().is_some_and(|w| JOINING_STARTS.contains(w)) {
         return None;
     }
     let counts = count_cues(&words);

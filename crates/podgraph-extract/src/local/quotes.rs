@@ -10,6 +10,7 @@
 //! candidates.
 
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use podgraph_core::ids::QuoteId;
 use podgraph_core::model::{Episode, Mention, NormalizedTranscript, Quote};
@@ -102,6 +103,19 @@ const IMPERATIVES: &[&str] = &[
 const FILLERS: &[&str] = &[
     "um", "uh", "umm", "hmm", "like", "mean", "know", "sort", "kind",
 ];
+
+/// The longer word lists as hash sets, because every word of every sentence is looked up.
+struct WordSets {
+    superlatives: FxHashSet<&'static str>,
+    contrasts: FxHashSet<&'static str>,
+    fillers: FxHashSet<&'static str>,
+}
+
+static WORD_SETS: LazyLock<WordSets> = LazyLock::new(|| WordSets {
+    superlatives: SUPERLATIVES.iter().copied().collect(),
+    contrasts: CONTRASTS.iter().copied().collect(),
+    fillers: FILLERS.iter().copied().collect(),
+});
 
 /// A sentence with its score.
 struct Scored {
@@ -231,10 +245,14 @@ fn score(
     {
         score += 0.2;
     }
-    if words.iter().any(|w| SUPERLATIVES.contains(w)) {
+    if words.iter().any(|w| WORD_SETS.superlatives.contains(w)) {
         score += 0.15;
     }
-    if words.iter().skip(1).any(|w| CONTRASTS.contains(w)) {
+    if words
+        .iter()
+        .skip(1)
+        .any(|w| WORD_SETS.contrasts.contains(w))
+    {
         score += 0.1;
     }
     let question = last_punct == "?";
@@ -244,7 +262,10 @@ fn score(
     if question {
         score -= 0.25;
     }
-    let fillers = words.iter().filter(|w| FILLERS.contains(w)).count();
+    let fillers = words
+        .iter()
+        .filter(|w| WORD_SETS.fillers.contains(*w))
+        .count();
     score -= (0.05 * fillers as f32).min(0.3);
     match last_punct {
         "." | "!" => score += 0.05,
@@ -289,15 +310,17 @@ fn overlaps_soundbite(
     let Some(segment) = transcript.segments.get(sentence.segment) else {
         return false;
     };
-    let length = segment.span.len().max(1) as f64;
+    let length = segment.span.end.saturating_sub(segment.span.start).max(1) as f64;
     let duration = segment.end_ms.saturating_sub(segment.start_ms) as f64;
     let at = |offset: usize| {
         let fraction = offset.saturating_sub(segment.span.start) as f64 / length;
-        segment.start_ms + (duration * fraction.clamp(0.0, 1.0)) as u64
+        segment
+            .start_ms
+            .saturating_add((duration * fraction.clamp(0.0, 1.0)) as u64)
     };
     let (start, end) = (at(sentence.start), at(sentence.end));
     episode.soundbites.iter().any(|soundbite| {
         let bite_end = soundbite.start_ms.saturating_add(soundbite.duration_ms);
-        start < bite_end && soundbite.start_ms < end.max(start + 1)
+        start < bite_end && soundbite.start_ms < end.max(start.saturating_add(1))
     })
 }

@@ -19,7 +19,7 @@ use crate::text::{Document, Shape};
 /// Topics kept per episode.
 pub(crate) const MAX_TOPICS: usize = 15;
 
-/// Longest candidate phrase, in words.
+/// Maximum number of words in a candidate phrase.
 const MAX_PHRASE_WORDS: usize = 4;
 
 /// Episodes with at least this many words only keep phrases that occur twice or more.
@@ -30,24 +30,24 @@ const TITLE_BOOST: f64 = 1.5;
 
 /// Statistics of one phrase.
 #[derive(Default)]
-struct Phrase {
-    words: Vec<String>,
+struct Phrase<'d> {
+    words: Vec<&'d str>,
     count: usize,
     /// Written forms inside sentences, where capitalisation is meaningful.
     forms: BTreeMap<String, usize>,
     first: usize,
 }
 
-/// Extracts the episode's key phrases, most relevant first. `excluded` holds lowercase
+/// Extracts the episode's key phrases, most relevant first. `excluded` contains lowercase
 /// words that never start or join a phrase, such as the words of person names.
-pub(crate) fn extract(
-    document: &Document<'_>,
+pub(crate) fn extract<'d>(
+    document: &'d Document<'_>,
     episode: &Episode,
     excluded: &FxHashSet<String>,
 ) -> Vec<Topic> {
-    let mut phrases: FxHashMap<String, Phrase> = FxHashMap::default();
-    let mut word_frequency: FxHashMap<String, usize> = FxHashMap::default();
-    let mut word_degree: FxHashMap<String, usize> = FxHashMap::default();
+    let mut phrases: FxHashMap<String, Phrase<'d>> = FxHashMap::default();
+    let mut word_frequency: FxHashMap<&'d str, usize> = FxHashMap::default();
+    let mut word_degree: FxHashMap<&'d str, usize> = FxHashMap::default();
     let mut total_words = 0usize;
 
     for sentence in &document.sentences {
@@ -85,7 +85,7 @@ pub(crate) fn extract(
         .title
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(|w| stem(&w.to_lowercase()))
+        .map(|w| stem(&w.to_lowercase()).to_owned())
         .collect();
     let min_count = if total_words >= REPEAT_THRESHOLD_WORDS {
         2
@@ -93,7 +93,7 @@ pub(crate) fn extract(
         1
     };
 
-    let mut scored: Vec<(f64, &String, &Phrase)> = phrases
+    let mut scored: Vec<(f64, &String, &Phrase<'d>)> = phrases
         .iter()
         .filter(|(_, phrase)| phrase.count >= min_count && is_specific(phrase))
         .map(|(key, phrase)| {
@@ -107,7 +107,7 @@ pub(crate) fn extract(
                 })
                 .sum();
             let mut score = word_scores * (1.0 + phrase.count as f64).ln();
-            if phrase.words.iter().any(|w| title_words.contains(w)) {
+            if phrase.words.iter().any(|w| title_words.contains(*w)) {
                 score *= TITLE_BOOST;
             }
             (score, key, phrase)
@@ -119,7 +119,7 @@ pub(crate) fn extract(
             .then(a.1.cmp(b.1))
     });
 
-    let mut selected: Vec<(f64, &String, &Phrase)> = Vec::with_capacity(MAX_TOPICS);
+    let mut selected: Vec<(f64, &String, &Phrase<'d>)> = Vec::with_capacity(MAX_TOPICS);
     for candidate in scored {
         if selected.len() >= MAX_TOPICS {
             break;
@@ -149,8 +149,8 @@ pub(crate) fn extract(
 /// Whether a higher-ranked phrase makes `phrase` redundant: `phrase` extends it and is not
 /// more frequent (`Good Pods platform` after `Good Pods`), or `phrase` is part of it and
 /// not much more frequent on its own (`weekly podcast` after `best weekly podcast`).
-fn subsumes(chosen: &Phrase, phrase: &Phrase) -> bool {
-    let contains = |long: &[String], short: &[String]| {
+fn subsumes(chosen: &Phrase<'_>, phrase: &Phrase<'_>) -> bool {
+    let contains = |long: &[&str], short: &[&str]| {
         short.len() < long.len() && long.windows(short.len()).any(|w| w == short)
     };
     (contains(&phrase.words, &chosen.words) && phrase.count <= chosen.count)
@@ -176,36 +176,40 @@ fn is_content_word(document: &Document<'_>, index: usize, excluded: &FxHashSet<S
 }
 
 /// Records the phrase made of the tokens of `run`, if it is not too long.
-fn record(
-    document: &Document<'_>,
+fn record<'d>(
+    document: &'d Document<'_>,
     run: &[usize],
-    phrases: &mut FxHashMap<String, Phrase>,
-    word_frequency: &mut FxHashMap<String, usize>,
-    word_degree: &mut FxHashMap<String, usize>,
+    phrases: &mut FxHashMap<String, Phrase<'d>>,
+    word_frequency: &mut FxHashMap<&'d str, usize>,
+    word_degree: &mut FxHashMap<&'d str, usize>,
 ) {
     let run = trim_modifiers(document, run);
     if run.is_empty() || run.len() > MAX_PHRASE_WORDS {
         return;
     }
-    let words: Vec<String> = run.iter().map(|&i| stem(document.lower_at(i))).collect();
-    for word in &words {
-        *word_frequency.entry(word.clone()).or_insert(0) += 1;
-        *word_degree.entry(word.clone()).or_insert(0) += words.len();
-    }
-    let key = words.join(" ");
-    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+    let (Some(&first), Some(&last)) = (run.first(), run.last()) else {
         return;
     };
     let (Some(first_token), Some(last_token)) =
-        (document.tokens.get(*first), document.tokens.get(*last))
+        (document.tokens.get(first), document.tokens.get(last))
     else {
         return;
     };
-    let phrase = phrases.entry(key).or_insert_with(|| Phrase {
-        words: words.clone(),
-        first: first_token.start,
-        ..Phrase::default()
-    });
+    let words: Vec<&'d str> = run.iter().map(|&i| stem(document.lower_at(i))).collect();
+    for word in &words {
+        *word_frequency.entry(word).or_insert(0) += 1;
+        *word_degree.entry(word).or_insert(0) += words.len();
+    }
+
+    let key = words.join(" ");
+    let phrase = match phrases.get_mut(&key) {
+        Some(phrase) => phrase,
+        None => phrases.entry(key).or_insert_with(|| Phrase {
+            words: words.clone(),
+            first: first_token.start,
+            ..Phrase::default()
+        }),
+    };
     phrase.count += 1;
     if !first_token.sentence_start {
         let form = document.slice(first_token.start, last_token.end);
@@ -232,17 +236,17 @@ fn trim_modifiers<'r>(document: &Document<'_>, mut run: &'r [usize]) -> &'r [usi
 
 /// Folds a plural to its singular for counting: a final `s` is removed from words of four
 /// or more letters, except after `s`, `u` and `i` (`class`, `bonus`, `analysis`).
-fn stem(word: &str) -> String {
+fn stem(word: &str) -> &str {
     let long = word.chars().count() >= 4;
     match word.strip_suffix('s') {
-        Some(base) if long && !base.ends_with(['s', 'u', 'i']) => base.to_owned(),
-        _ => word.to_owned(),
+        Some(base) if long && !base.ends_with(['s', 'u', 'i']) => base,
+        _ => word,
     }
 }
 
 /// A phrase is specific unless all its words are generic, or it is a single generic or
 /// ordinary word shorter than four letters.
-fn is_specific(phrase: &Phrase) -> bool {
+fn is_specific(phrase: &Phrase<'_>) -> bool {
     let lexicon = lexicon();
     let all_generic = phrase.words.iter().all(|w| lexicon.is_generic_word(w));
     let tiny = phrase.words.len() == 1 && phrase.words.iter().all(|w| w.chars().count() < 4);
@@ -251,7 +255,7 @@ fn is_specific(phrase: &Phrase) -> bool {
 
 /// The written form shown for a phrase: its most frequent form inside sentences when that
 /// form has capitals (`YouTube`, `Apple Podcasts`), else the lowercase key.
-fn display_form(key: &str, phrase: &Phrase) -> String {
+fn display_form(key: &str, phrase: &Phrase<'_>) -> String {
     let best = phrase
         .forms
         .iter()
