@@ -23,9 +23,9 @@ pub(crate) struct GlobalArgs {
     #[arg(long, global = true, env = "PODGRAPH_CONFIG")]
     pub(crate) config: Option<PathBuf>,
 
-    /// Log format: `human` on terminals, `json` for services and log collectors.
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "PODGRAPH_LOG_FORMAT")]
-    pub(crate) log_format: LogFormat,
+    /// Log format [default: human on terminals, json otherwise].
+    #[arg(long, global = true, value_enum, env = "PODGRAPH_LOG_FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
 
     /// More log output (-v: debug, -vv: trace). `RUST_LOG` overrides it.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -107,6 +107,16 @@ pub(crate) struct SeedArgs {
     /// Allow feed and transcript URLs on loopback addresses (local test servers).
     #[arg(long)]
     pub(crate) allow_loopback: bool,
+
+    /// Serve Prometheus metrics on this address (for example 127.0.0.1:9464) while the
+    /// run lasts.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Write the final Prometheus metrics to this file when the run ends, for the node
+    /// exporter's textfile collector or batch jobs.
+    #[arg(long, value_name = "PATH")]
+    pub(crate) metrics_file: Option<PathBuf>,
 }
 
 /// Arguments of `podgraph query`.

@@ -22,6 +22,10 @@ pub(crate) struct Config {
     pub(crate) fetch: FetchConfig,
     /// Episode processing.
     pub(crate) pipeline: PipelineSection,
+    /// Trace export (OpenTelemetry); `OTEL_*` variables override it.
+    pub(crate) tracing: podgraph_tracing::TracingConfig,
+    /// Log lines; `RUST_LOG` overrides the filter.
+    pub(crate) logging: podgraph_tracing::LogConfig,
 }
 
 /// The `[pipeline]` section.

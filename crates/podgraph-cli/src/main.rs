@@ -6,10 +6,10 @@
 mod cli;
 mod config;
 mod inspect;
-mod logging;
 mod output;
 mod query;
 mod seed;
+mod telemetry;
 
 use std::process::ExitCode;
 
@@ -19,7 +19,20 @@ use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(&cli.global);
+    let config = match config::Config::load(cli.global.config.as_deref()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("podgraph: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut telemetry = match telemetry::init(&cli.global, &config) {
+        Ok(guard) => guard,
+        Err(error) => {
+            eprintln!("podgraph: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -32,7 +45,6 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
-        let config = config::Config::load(cli.global.config.as_deref())?;
         match cli.command {
             Command::Seed(args) => seed::run(args, config).await,
             Command::Query(args) => query::run(args, config).await,
@@ -40,6 +52,9 @@ fn main() -> ExitCode {
             Command::Inspect(args) => inspect::run(args).await,
         }
     });
+
+    // Spans still queued are exported before the runtime and the process end.
+    telemetry.shutdown();
     // Provider threads may still hold work; they must not delay the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(5));
     match result {

@@ -10,15 +10,21 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use podgraph_core::pipeline::{
-    CancelToken, EpisodeJob, EpisodeOutcome, Pipeline, PipelineConfig, PipelineObserver,
+    CancelToken, EpisodeJob, EpisodeOutcome, FanOut, Pipeline, PipelineConfig, PipelineObserver,
     RunSummary, Stage,
 };
-use podgraph_core::provider::GraphStore;
+use podgraph_core::provider::{Fetcher, GraphStore};
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
 use podgraph_ingest::sources::collect_jobs;
+use podgraph_metrics::{
+    MeteredFetcher, MeteredStore, MetricsConfig, MetricsHandle, MetricsObserver,
+};
 use podgraph_store_sqlite::SqliteStore;
+use podgraph_tracing::TracingObserver;
+use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
+use tracing::Instrument;
 
 use crate::cli::SeedArgs;
 use crate::config::Config;
@@ -29,25 +35,37 @@ pub(crate) const EXIT_PARTIAL: u8 = 3;
 /// Exit code when the run was interrupted by SIGINT or SIGTERM.
 pub(crate) const EXIT_INTERRUPTED: u8 = 130;
 
-pub(crate) async fn run(args: SeedArgs, mut config: Config) -> Result<ExitCode> {
+pub(crate) async fn run(args: SeedArgs, config: Config) -> Result<ExitCode> {
+    let run_id = crate::telemetry::new_run_id();
+    let span = tracing::info_span!("podgraph.seed", run_id = %run_id);
+    seed(args, config, run_id).instrument(span).await
+}
+
+async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<ExitCode> {
     apply_flags(&args, &mut config);
+    let metrics = start_metrics(&args).await?;
     let db_path = config.db_path();
     if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| {
             format!("cannot create the database directory {}", parent.display())
         })?;
     }
-    let store = Arc::new(
-        SqliteStore::open(&db_path)
-            .with_context(|| format!("cannot open database {}", db_path.display()))?,
-    );
+    let sqlite = SqliteStore::open(&db_path)
+        .with_context(|| format!("cannot open database {}", db_path.display()))?;
+    // Metrics sit closest to the store so that their latency excludes span bookkeeping.
+    let store: Arc<dyn GraphStore> = Arc::new(TracedGraphStore::new(
+        Arc::new(MeteredStore::new(sqlite, "sqlite")),
+        "sqlite",
+    ));
     store
         .migrate()
         .await
         .with_context(|| format!("cannot migrate database {}", db_path.display()))?;
 
-    let fetcher =
-        Arc::new(HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?);
+    let http = HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?;
+    let fetcher: Arc<dyn Fetcher> = Arc::new(TracedFetcher::new(Arc::new(MeteredFetcher::new(
+        http, "http",
+    ))));
     let sources = collect_jobs(&args.inputs, fetcher.as_ref(), &config.ingest).await;
     for (source, warning) in &sources.warnings {
         tracing::debug!(target: "podgraph::seed", source = %source, "{warning}");
@@ -68,6 +86,11 @@ pub(crate) async fn run(args: SeedArgs, mut config: Config) -> Result<ExitCode> 
         force: args.force,
     };
     let progress = Arc::new(Progress::new(args.json));
+    let observers = FanOut::new(vec![
+        progress.clone(),
+        Arc::new(MetricsObserver::new(MetricsObserver::DEFAULT_PODCAST_LIMIT)),
+        Arc::new(TracingObserver),
+    ]);
     let pipeline = Pipeline::new(
         store,
         Arc::new(loader),
@@ -75,7 +98,8 @@ pub(crate) async fn run(args: SeedArgs, mut config: Config) -> Result<ExitCode> 
         Arc::new(StoreResolver),
         pipeline_config,
     )
-    .with_observer(progress.clone());
+    .with_observer(Arc::new(observers))
+    .with_run_id(run_id);
 
     let cancel = CancelToken::new();
     let signals = tokio::spawn(stop_on_signals(cancel.clone()));
@@ -102,12 +126,77 @@ pub(crate) async fn run(args: SeedArgs, mut config: Config) -> Result<ExitCode> 
         "seeding finished"
     );
 
+    let peak_rss = peak_resident_bytes();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut value = serde_json::to_value(&summary)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("peak_rss_bytes".to_owned(), serde_json::json!(peak_rss));
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_summary(&summary, &db_path);
+        print_summary(&summary, &db_path, peak_rss);
+    }
+    if let Some(metrics) = metrics {
+        metrics.finish(args.metrics_file.as_deref())?;
     }
     Ok(exit_code(&summary, cancel.is_cancelled()))
+}
+
+/// The metrics recorder and its server, when the run exposes metrics.
+struct RunMetrics {
+    handle: MetricsHandle,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl RunMetrics {
+    /// Stops the server and writes the final exposition to `file` when given.
+    fn finish(mut self, file: Option<&std::path::Path>) -> Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(path) = file {
+            self.handle.run_upkeep();
+            std::fs::write(path, self.handle.render())
+                .with_context(|| format!("cannot write metrics file {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Installs the Prometheus recorder and serves `/metrics` when the flags ask for metrics.
+async fn start_metrics(args: &SeedArgs) -> Result<Option<RunMetrics>> {
+    if args.metrics_addr.is_none() && args.metrics_file.is_none() {
+        return Ok(None);
+    }
+    let handle =
+        podgraph_metrics::install(&MetricsConfig::default()).context("cannot start metrics")?;
+    let mut stop = None;
+    if let Some(addr) = args.metrics_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} for metrics"))?;
+        let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
+        let served = handle.clone();
+        tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = receiver.await;
+            };
+            if let Err(error) = podgraph_metrics::serve_listener(listener, served, shutdown).await {
+                tracing::warn!(target: "podgraph::seed", error = %error, "metrics server stopped");
+            }
+        });
+        tracing::info!(target: "podgraph::seed", %addr, "serving metrics on /metrics");
+        stop = Some(sender);
+    }
+    Ok(Some(RunMetrics { handle, stop }))
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), when it can be read.
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn apply_flags(args: &SeedArgs, config: &mut Config) {
@@ -226,7 +315,7 @@ fn exit_code(summary: &RunSummary, interrupted: bool) -> ExitCode {
     }
 }
 
-fn print_summary(summary: &RunSummary, db_path: &std::path::Path) {
+fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Option<u64>) {
     let counts = &summary.counts;
     let mut rows = table(["", "count"]);
     for (label, value) in [
@@ -250,8 +339,11 @@ fn print_summary(summary: &RunSummary, db_path: &std::path::Path) {
         rows.add_row([label.to_owned(), value.to_string()]);
     }
     println!("{rows}");
+    let memory = peak_rss
+        .map(|bytes| format!(", peak memory {} MiB", bytes / (1024 * 1024)))
+        .unwrap_or_default();
     println!(
-        "finished in {:.2} s; graph stored in {}",
+        "finished in {:.2} s{memory}; graph stored in {}",
         summary.elapsed.as_secs_f64(),
         db_path.display()
     );

@@ -24,7 +24,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tracing::{Instrument, Span, field};
 
-pub use observer::{NoopObserver, PipelineObserver};
+pub use observer::{FanOut, NoopObserver, PipelineObserver};
 pub use stage::{Stage, StageError, error_chain};
 pub use summary::{EpisodeCounts, EpisodeFailure, EpisodeOutcome, RunSummary, SkipReason};
 

@@ -38,3 +38,40 @@ pub trait PipelineObserver: Send + Sync {
 pub struct NoopObserver;
 
 impl PipelineObserver for NoopObserver {}
+
+/// Passes every event to several observers, in order.
+#[derive(Clone, Default)]
+pub struct FanOut(Vec<std::sync::Arc<dyn PipelineObserver>>);
+
+impl FanOut {
+    /// An observer that forwards to `observers`.
+    pub fn new(observers: Vec<std::sync::Arc<dyn PipelineObserver>>) -> Self {
+        Self(observers)
+    }
+}
+
+impl PipelineObserver for FanOut {
+    fn run_started(&self, episodes: usize) {
+        self.0.iter().for_each(|o| o.run_started(episodes));
+    }
+
+    fn episode_started(&self, job: &EpisodeJob) {
+        self.0.iter().for_each(|o| o.episode_started(job));
+    }
+
+    fn stage_finished(&self, job: &EpisodeJob, stage: Stage, elapsed: Duration) {
+        self.0
+            .iter()
+            .for_each(|o| o.stage_finished(job, stage, elapsed));
+    }
+
+    fn episode_finished(&self, job: &EpisodeJob, outcome: &EpisodeOutcome, elapsed: Duration) {
+        self.0
+            .iter()
+            .for_each(|o| o.episode_finished(job, outcome, elapsed));
+    }
+
+    fn run_finished(&self, summary: &RunSummary) {
+        self.0.iter().for_each(|o| o.run_finished(summary));
+    }
+}
