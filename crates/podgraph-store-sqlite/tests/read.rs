@@ -349,3 +349,38 @@ async fn health_reports_sqlite_version() {
     assert!(store.capabilities().full_text_search);
     assert!(store.capabilities().neighbours);
 }
+
+#[tokio::test]
+async fn first_name_aliases_do_not_match_other_episodes() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let episode = interview("Show", "ep1").alias(
+        EntityKind::Person,
+        "Guido van Rossum",
+        "Guido",
+        "first-name",
+        "\"Guido\" is the first name of \"Guido van Rossum\", the only full name in the episode",
+    );
+    store.write_episode(&episode.build()).await.unwrap();
+
+    let by_first_name = store
+        .resolve_candidates(&["Guido".to_owned()])
+        .await
+        .unwrap();
+    assert!(by_first_name.is_empty(), "{by_first_name:?}");
+
+    let by_name = store
+        .resolve_candidates(&["Guido van Rossum".to_owned()])
+        .await
+        .unwrap();
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0].aliases, ["GvR"]);
+    let explained = store
+        .entity_aliases_with_reasons(by_name[0].id)
+        .await
+        .unwrap();
+    assert!(
+        explained
+            .iter()
+            .any(|a| a.alias == "Guido" && a.rule.as_deref() == Some("first-name"))
+    );
+}

@@ -351,6 +351,8 @@ pub trait GraphStore: Send + Sync {
 
     /// Returns known entities whose canonical name or alias matches one of `names` after
     /// normalisation (case, spacing, punctuation). An empty list returns an empty list.
+    /// Aliases merged by the episode-local rules `first-name` and `surname` are neither
+    /// matched nor returned: a first name alone names a person only within one episode.
     ///
     /// # Errors
     /// Fails when the store cannot be reached.

@@ -263,7 +263,11 @@ impl State {
                     id,
                     kind: known.kind,
                     name: known.name.clone(),
-                    aliases: known.aliases.iter().cloned().collect(),
+                    aliases: known
+                        .aliases
+                        .difference(&known.local_aliases)
+                        .cloned()
+                        .collect(),
                     mention_count: counts.get(&id).map_or(0, |c| c.mentions),
                 })
             })

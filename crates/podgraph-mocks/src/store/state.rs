@@ -22,6 +22,9 @@ pub(crate) struct KnownEntity {
     pub(crate) kind: EntityKind,
     pub(crate) name: String,
     pub(crate) aliases: BTreeSet<String>,
+    /// Aliases merged by the episode-local `first-name` and `surname` rules: listed, but
+    /// never used to match names of other episodes.
+    pub(crate) local_aliases: BTreeSet<String>,
 }
 
 #[derive(Default)]
@@ -117,6 +120,7 @@ impl State {
             kind: entity.kind,
             name: entity.name.clone(),
             aliases: BTreeSet::new(),
+            local_aliases: BTreeSet::new(),
         });
         known.kind = entity.kind;
         if known.name != entity.name {
@@ -132,7 +136,17 @@ impl State {
             }
         }
 
-        for name in names {
+        let local: BTreeSet<&str> = entity
+            .merges
+            .iter()
+            .filter(|m| EPISODE_LOCAL_RULES.contains(&m.rule.as_str()))
+            .map(|m| m.alias.as_str())
+            .collect();
+        known
+            .local_aliases
+            .extend(local.iter().map(|alias| (*alias).to_owned()));
+
+        for name in names.into_iter().filter(|name| !local.contains(name)) {
             let key = normalize_name(name);
             if !key.is_empty() {
                 self.name_index.entry(key).or_default().insert(entity.id);
@@ -140,6 +154,9 @@ impl State {
         }
     }
 }
+
+/// Resolution rules whose evidence holds only within one episode.
+pub(crate) const EPISODE_LOCAL_RULES: [&str; 2] = ["first-name", "surname"];
 
 fn count<T>(items: impl Iterator<Item = T>) -> u64 {
     u64::try_from(items.count()).unwrap_or(u64::MAX)

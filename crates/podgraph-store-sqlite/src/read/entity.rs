@@ -55,6 +55,25 @@ fn alias_names(
     )
 }
 
+/// The aliases that may identify the entity in another episode: all but those merged by
+/// the episode-local `first-name` and `surname` rules, because a first name alone names a
+/// person only within one conversation.
+fn matchable_alias_names(
+    conn: &Connection,
+    ctx: &DbContext,
+    id: EntityId,
+) -> Result<Vec<String>, ProviderError> {
+    query_all(
+        conn,
+        ctx,
+        "read entity aliases",
+        "SELECT alias FROM aliases WHERE entity_id = ?1
+         AND COALESCE(rule, '') NOT IN ('first-name', 'surname') ORDER BY alias_norm",
+        [id.to_string()],
+        |row| get(ctx, row, "alias"),
+    )
+}
+
 /// Returns the aliases of an entity with the reasons they were merged, by normalised form.
 pub(crate) fn aliases_with_reasons(
     conn: &Connection,
@@ -103,7 +122,7 @@ pub(crate) fn resolve_candidates(
             "SELECT id FROM entities WHERE name_norm = ?1
              UNION
              SELECT e.id FROM aliases AS a JOIN entities AS e ON e.id = a.entity_id
-             WHERE a.alias_norm = ?1",
+             WHERE a.alias_norm = ?1 AND COALESCE(a.rule, '') NOT IN ('first-name', 'surname')",
             [norm],
             |row| get::<String>(ctx, row, "id"),
         )?;
@@ -123,7 +142,7 @@ pub(crate) fn resolve_candidates(
         else {
             continue;
         };
-        let aliases = alias_names(conn, ctx, summary.id)?;
+        let aliases = matchable_alias_names(conn, ctx, summary.id)?;
         candidates.push(CandidateEntity {
             id: summary.id,
             kind: summary.kind,
