@@ -163,3 +163,24 @@ mod tests {
         assert!(error.to_string().contains("PODGRAPH_CONCURRENCY"));
     }
 }
+
+#[cfg(test)]
+mod shipped_file_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_configuration_file_parses_to_the_defaults() {
+        let text = include_str!("../../../config/podgraph.toml");
+        let config: Config = toml::from_str(text).unwrap();
+        let defaults = Config::default();
+        assert_eq!(config.pipeline, defaults.pipeline);
+        assert_eq!(config.fetch.max_body_bytes, defaults.fetch.max_body_bytes);
+        assert_eq!(config.fetch.allow_loopback, defaults.fetch.allow_loopback);
+        assert_eq!(config.ingest, defaults.ingest);
+        assert_eq!(
+            config.tracing.max_queue_size,
+            defaults.tracing.max_queue_size
+        );
+        assert_eq!(config.logging, defaults.logging);
+    }
+}

@@ -13,8 +13,10 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput};
-use podgraph_core::config::TranscriptLimits;
+use podgraph_core::config::{SegmentationConfig, TranscriptLimits};
+use podgraph_core::ids::{EpisodeId, EpisodeKey, PodcastId};
 use podgraph_ingest::decode::{TextKind, decode};
+use podgraph_ingest::normalize::normalize;
 use podgraph_ingest::transcript::{srt, vtt};
 
 /// One input file: raw bytes and decoded text.
@@ -111,6 +113,22 @@ fn bench_webvtt(c: &mut Criterion) {
             for input in &inputs {
                 let parsed = vtt::parse_bytes(black_box(&input.bytes), &input.name, &limits);
                 black_box(parsed.ok());
+            }
+        });
+    });
+    // The whole ingest step of the main job: decode, parse, then merge into segments.
+    let segmentation = SegmentationConfig::default();
+    let episode = EpisodeId::derive(
+        PodcastId::from_feed_url("bench"),
+        &EpisodeKey::Guid { guid: "1".into() },
+    );
+    group.bench_function("parse_bytes_and_normalize", |b| {
+        b.iter(|| {
+            for input in &inputs {
+                if let Ok(parsed) = vtt::parse_bytes(black_box(&input.bytes), &input.name, &limits)
+                {
+                    black_box(normalize(&parsed.value, episode, &[], &segmentation));
+                }
             }
         });
     });
