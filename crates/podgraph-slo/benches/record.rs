@@ -1,7 +1,10 @@
 //! Cost of recording one SLI event on the hot path, alone and with a second thread
 //! recording into the same SLO.
 
-#![allow(missing_docs, reason = "criterion_group! generates an undocumented public function")]
+#![allow(
+    missing_docs,
+    reason = "criterion_group! generates an undocumented public function"
+)]
 
 use std::hint::black_box;
 use std::sync::Arc;

@@ -8,12 +8,12 @@
 
 use std::time::Duration;
 
-/// The budget as time: how long a full outage the period allows.
+/// Returns the budget as time: how long a full outage the period allows.
 pub fn full_outage_time(period: Duration, allowed_error_ratio: f64) -> Duration {
     Duration::from_secs_f64((period.as_secs_f64() * allowed_error_ratio).max(0.0))
 }
 
-/// The burn rate of an error ratio: `error_ratio / allowed_error_ratio`.
+/// Returns the burn rate of an error ratio: `error_ratio / allowed_error_ratio`.
 pub fn burn_rate(error_ratio: f64, allowed_error_ratio: f64) -> f64 {
     if allowed_error_ratio > 0.0 {
         error_ratio / allowed_error_ratio
@@ -22,7 +22,7 @@ pub fn burn_rate(error_ratio: f64, allowed_error_ratio: f64) -> f64 {
     }
 }
 
-/// The share of a period's budget spent by burning at `burn_rate` for `duration`,
+/// Returns the share of a period's budget spent by burning at `burn_rate` for `duration`,
 /// assuming steady traffic.
 pub fn budget_consumed(burn_rate: f64, duration: Duration, period: Duration) -> f64 {
     if period.is_zero() {
@@ -36,14 +36,14 @@ pub fn budget_consumed(burn_rate: f64, duration: Duration, period: Duration) -> 
 /// `None` when the error ratio does not exceed the threshold, so the alert never fires.
 ///
 /// A full outage (error ratio 1) against the 14.4 page of a 99.5 % SLO (threshold
-/// 0.072) over 1 hour is detected after 0.072 hours, 4 minutes 19.2 seconds, assuming
-/// continuous windows; the short window exceeds the threshold much sooner.
+/// 0.072) over 1 hour is detected after 0.072 hours (4 minutes 19.2 seconds) with
+/// continuous windows. The short window exceeds the threshold much sooner.
 pub fn detection_time(threshold: f64, error_ratio: f64, long_window: Duration) -> Option<Duration> {
     (error_ratio > threshold && error_ratio > 0.0)
         .then(|| Duration::from_secs_f64(threshold / error_ratio * long_window.as_secs_f64()))
 }
 
-/// The time until the budget is gone at `burn_rate`, with `remaining_ratio` of it left.
+/// Returns the time until the budget is gone at `burn_rate`, with `remaining_ratio` of it left.
 /// `None` when nothing burns; zero when nothing is left.
 pub fn time_to_exhaustion(
     remaining_ratio: f64,

@@ -22,7 +22,7 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that moves only when told to. Clones share the same time.
+/// A clock that moves only when advanced or set. Clones share the same time.
 #[derive(Clone, Debug)]
 pub struct ManualClock {
     now: Arc<Mutex<DateTime<Utc>>>,

@@ -17,7 +17,7 @@ pub const EPISODE_LATENCY: &str = "episode.latency";
 /// An API request finished: bad when the response status is 5xx.
 pub const API_REQUEST: &str = "api.request";
 
-/// Time to answer one API request, in seconds.
+/// Time to respond to one API request, in seconds.
 pub const API_LATENCY: &str = "api.latency";
 
 /// Age of a newly published episode when it entered the graph: the time from its

@@ -32,7 +32,7 @@
 //!   rates and alert states into a [`SloStatus`], and persists counts through a
 //!   [`store::SloStateStore`] ([`store::SqliteStateStore`] by default);
 //! - [`PolicyEngine`]: enforces policies (`warn`, `notify`, `freeze`, `degrade`) and
-//!   answers [`PolicyEngine::admission`] and [`PolicyEngine::degradation`];
+//!   decides [`PolicyEngine::admission`] and [`PolicyEngine::degradation`];
 //! - [`SloObserver`]: a pipeline observer that feeds episode results into the tracker;
 //! - [`rules`]: Prometheus recording and alerting rules from the same spec.
 //!

@@ -15,7 +15,7 @@ pub struct SloStatus {
     pub slos: Vec<SloReport>,
     /// Whether new seeding jobs are accepted; filled in by the policy engine.
     pub admission: Option<Admission>,
-    /// How processing is reduced; filled in by the policy engine.
+    /// Processing reduction; filled in by the policy engine.
     pub degradation: Option<Degradation>,
 }
 
@@ -25,7 +25,7 @@ impl SloStatus {
         self.slos.iter().find(|report| report.name == name)
     }
 
-    /// One row per SLO with preformatted cells, for tables. Undefined values are `-`.
+    /// Returns one row per SLO with preformatted cells, for tables. Undefined values are `-`.
     pub fn rows(&self) -> Vec<StatusRow> {
         self.slos.iter().map(StatusRow::of).collect()
     }
@@ -46,7 +46,7 @@ pub enum SloKind {
 pub struct SloReport {
     /// SLO name.
     pub name: String,
-    /// What it promises.
+    /// The promise, in a sentence.
     pub description: String,
     /// Events or composite.
     pub kind: SloKind,
@@ -184,7 +184,7 @@ pub struct PolicyReport {
     pub name: String,
     /// `warn`, `notify`, `freeze` or `degrade`.
     pub action: String,
-    /// What triggered it.
+    /// The trigger, as text.
     pub trigger: String,
     /// When it became active.
     pub since: DateTime<Utc>,
@@ -259,7 +259,7 @@ impl StatusRow {
         }
     }
 
-    /// The cells in [`StatusRow::HEADERS`] order.
+    /// Returns the cells in [`StatusRow::HEADERS`] order.
     pub fn cells(&self) -> [&str; 7] {
         [
             &self.slo,

@@ -38,7 +38,7 @@ pub enum Admission {
     Allowed,
     /// A freeze is active: refuse the job with `reason` and a `Retry-After` header.
     Frozen {
-        /// Which SLOs froze seeding and why, and how to force it.
+        /// The SLOs that froze seeding, their triggers, and how to force a job.
         reason: String,
         /// When the budget is projected to recover, assuming no new events; at least
         /// [`MIN_RETRY_AFTER`].
@@ -70,7 +70,7 @@ impl Admission {
     }
 }
 
-/// How processing should be reduced while `degrade` policies are active.
+/// Processing reduction requested while `degrade` policies are active.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Degradation {
     /// Extraction to use instead of the configured one.
@@ -187,7 +187,7 @@ impl PolicyEngine {
         }
     }
 
-    /// How processing should be reduced, from the last evaluation; `None` when no
+    /// Returns the processing reduction decided by the last evaluation; `None` when no
     /// `degrade` policy is active.
     pub fn degradation(&self) -> Option<Degradation> {
         self.decisions

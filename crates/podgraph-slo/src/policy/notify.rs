@@ -23,7 +23,7 @@ pub struct Notification {
     pub policy: String,
     /// `firing` when the policy became active, `resolved` when it was released.
     pub state: String,
-    /// What triggered the policy, such as `a page alert firing`.
+    /// The policy's trigger, such as `a page alert firing`.
     pub trigger: String,
     /// Alerts of the SLO firing at the time.
     pub firing_alerts: Vec<String>,
@@ -46,7 +46,7 @@ pub struct Notification {
 /// Sends notifications somewhere.
 #[async_trait]
 pub trait Notifier: Send + Sync {
-    /// Delivers one notification, retrying as the implementation sees fit.
+    /// Delivers one notification, retrying as the implementation chooses.
     ///
     /// # Errors
     /// When delivery failed for good.

@@ -28,7 +28,7 @@ use crate::events::EventDef;
 /// The spec shipped with podgraph, a copy of `config/slo.yaml` at build time.
 pub const DEFAULT_SPEC_YAML: &str = include_str!("../../../../config/slo.yaml");
 
-/// Where runbook links point when the spec does not say.
+/// Document that runbook links point into by default.
 pub const DEFAULT_RUNBOOK_BASE: &str = "docs/slo.md";
 
 /// Environment variable holding the webhook URL when the spec does not name another.
@@ -112,20 +112,20 @@ pub struct Slo {
 }
 
 impl Slo {
-    /// The objective as a ratio: 99.5 % is `0.995`.
+    /// Returns the objective as a ratio: 99.5 % is `0.995`.
     pub fn objective_ratio(&self) -> Decimal {
         // Validation made sure the division is exact within the decimal's scale.
         self.objective.percent_to_ratio().unwrap_or(Decimal::ZERO)
     }
 
-    /// The share of events allowed to be bad: `1 - objective`, 0.005 for 99.5 %.
+    /// Returns the share of events allowed to be bad: `1 - objective`, 0.005 for 99.5 %.
     pub fn error_budget_ratio(&self) -> Decimal {
         Decimal::ONE
             .checked_sub(self.objective_ratio())
             .unwrap_or(Decimal::ZERO)
     }
 
-    /// Every distinct alert window, shortest first.
+    /// Returns every distinct alert window, shortest first.
     pub fn alert_windows(&self) -> Vec<Duration> {
         let mut windows: Vec<Duration> = self
             .alerts
@@ -137,7 +137,7 @@ impl Slo {
         windows
     }
 
-    /// The SLOs this one combines, when it is a composite.
+    /// Returns the SLOs this one combines, when it is a composite.
     pub fn components(&self) -> &[Component] {
         match &self.sli {
             Sli::Composite(components) => components,
@@ -167,7 +167,7 @@ pub struct EventSli {
 }
 
 impl EventSli {
-    /// Whether an event with `labels` belongs to this SLI.
+    /// Checks whether an event with `labels` belongs to this SLI.
     pub fn matches(&self, labels: &[(&str, &str)]) -> bool {
         self.labels.iter().all(|(key, expected)| {
             labels
@@ -227,7 +227,7 @@ impl Period {
         }
     }
 
-    /// The longest the period can be: 31 days for a calendar month. Bounds how much
+    /// Returns the maximum length of the period: 31 days for a calendar month. Bounds how much
     /// history the tracker keeps.
     pub fn max_length(&self) -> Duration {
         match self {
@@ -302,7 +302,7 @@ impl Severity {
     }
 }
 
-/// A multi-window burn-rate alert: it holds while the burn rate over both windows is
+/// A multi-window burn-rate alert: it fires while the burn rate over both windows is
 /// above `burn_rate`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRule {

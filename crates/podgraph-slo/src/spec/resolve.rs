@@ -21,7 +21,7 @@ const SPEC_VERSION: u32 = 1;
 /// tracker counts in one-minute buckets by default.
 const MIN_WINDOW: Duration = Duration::from_secs(60);
 
-/// Longest rolling period. The tracker keeps one bucket per minute of the period, so
+/// Maximum rolling period. The tracker keeps one bucket per minute of the period, so
 /// this bounds its memory.
 const MAX_PERIOD_DAYS: u64 = 90;
 
@@ -224,10 +224,14 @@ impl Resolver {
         let alerts = match &raw.alerts {
             None => {
                 let alerts = default_alerts(period, budget);
-                self.check_default_alerts(&name, &alerts, objective);
+                // An invalid objective was reported already; its stand-in value would
+                // only add noise here.
+                if objective_ok {
+                    self.check_default_alerts(&name, &alerts, objective);
+                }
                 alerts
             }
-            Some(raw_alerts) => self.alerts(&name, raw_alerts, period, budget),
+            Some(raw_alerts) => self.alerts(&name, raw_alerts, period, budget, objective_ok),
         };
         let policies = self.policies(&name, &raw.policies, &alerts, notify_configured);
         let runbook = raw
@@ -497,6 +501,7 @@ impl Resolver {
         raw: &[RawAlert],
         period: Period,
         budget: Decimal,
+        objective_ok: bool,
     ) -> Vec<AlertRule> {
         let longest = match period {
             Period::Rolling(length) => length,
@@ -561,7 +566,7 @@ impl Resolver {
                     at("burn_rate"),
                     format!("{} must be above zero", alert.burn_rate),
                 ),
-                Ok(threshold) if *threshold >= Decimal::ONE => self.issue(
+                Ok(threshold) if objective_ok && *threshold >= Decimal::ONE => self.issue(
                     Some(slo),
                     at("burn_rate"),
                     format!(

@@ -42,7 +42,7 @@ pub struct CountBatch {
     pub counts: Vec<BucketCounts>,
 }
 
-/// What a merge did.
+/// Outcome of a merge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MergeOutcome {
     /// The counts were added.
@@ -52,7 +52,7 @@ pub enum MergeOutcome {
     AlreadyApplied,
 }
 
-/// Where bucket counts live between restarts.
+/// Storage of bucket counts between restarts.
 ///
 /// The methods block; call them from a blocking thread in async code
 /// (`tokio::task::spawn_blocking`).

@@ -15,7 +15,7 @@ use crate::status::{
     AlertReport, AlertState, BudgetReport, SloKind, SloReport, SloStatus, WindowReport,
 };
 
-/// What an SLO looks like over one window.
+/// Counts and error ratio of an SLO over one window.
 #[derive(Clone, Copy, Debug, Default)]
 struct WindowValue {
     /// Counts, for event-based SLOs.
@@ -33,7 +33,7 @@ impl WindowValue {
     }
 }
 
-/// Which buckets an evaluation covers.
+/// The buckets one evaluation covers.
 struct Span {
     now: i64,
     /// Bucket counts of each alert window, in `windows` order.
@@ -107,7 +107,7 @@ impl SloTracker {
     }
 
     /// Time until the budget of SLO `slo_index` has at least `target` of it left (a
-    /// share in `[0, 1]`; `strict` asks for more than `target`), assuming no new events.
+    /// share in `[0, 1]`; `strict` requires more than `target`), assuming no new events.
     /// Events leave a rolling period as it moves on; a calendar month starts afresh.
     /// Returns zero when the budget is already there, and `None` for an unknown SLO.
     pub(crate) fn time_to_recovery(

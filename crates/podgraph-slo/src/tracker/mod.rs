@@ -40,7 +40,7 @@ pub const DEFAULT_BUCKET_WIDTH: Duration = Duration::from_secs(60);
 /// Window used for the current burn rate when an SLO has no alerts.
 const FALLBACK_BURN_WINDOW: Duration = Duration::from_secs(3600);
 
-/// How a tracker counts and identifies itself.
+/// Bucket width and process identity of a tracker.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrackerConfig {
     /// Width of a bucket, from 1 second to 1 hour; [`DEFAULT_BUCKET_WIDTH`] by default.
@@ -117,7 +117,7 @@ impl<'a> Event<'a> {
     }
 }
 
-/// What [`SloTracker::save`] did.
+/// Outcome of [`SloTracker::save`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SaveReport {
     /// Buckets sent to the store, a retried batch included.
@@ -298,22 +298,22 @@ impl SloTracker {
         }
     }
 
-    /// The spec being tracked.
+    /// Returns the spec being tracked.
     pub fn spec(&self) -> &SloSpec {
         &self.spec
     }
 
-    /// The clock the tracker reads.
+    /// Returns the clock the tracker reads.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
 
-    /// Bucket width in seconds.
+    /// Returns the bucket width.
     pub fn bucket_width(&self) -> Duration {
         Duration::from_secs(self.width.unsigned_abs())
     }
 
-    /// The id this process saves its counts under.
+    /// Returns the id this process saves its counts under.
     pub fn process_id(&self) -> &str {
         &self.process_id
     }
@@ -400,7 +400,7 @@ impl SloTracker {
         (index <= now.saturating_add(1)).then_some((index, now))
     }
 
-    /// The latest status computed by [`SloTracker::evaluate`], if any.
+    /// Returns the latest status computed by [`SloTracker::evaluate`], if any.
     pub fn last_status(&self) -> Option<Arc<SloStatus>> {
         self.last_status
             .read()
@@ -481,7 +481,7 @@ impl SloTracker {
         let Some(store) = &self.store else {
             return Ok(0);
         };
-        // Saves and loads take turns, so a load never sees a batch half-accounted.
+        // Saves and loads take turns, so a load never reads a batch half-accounted.
         let _persistence = self
             .persistence
             .lock()
@@ -543,7 +543,7 @@ impl SloTracker {
         }
     }
 
-    /// The start of the oldest bucket any SLO keeps.
+    /// Returns the start of the oldest bucket any SLO keeps.
     fn retention_start(&self) -> DateTime<Utc> {
         let longest = self.retention.iter().copied().max().unwrap_or(1);
         let now = self.clock.now().timestamp().div_euclid(self.width);
