@@ -486,6 +486,9 @@ impl SloTracker {
             .persistence
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
+        // NOTE: when a merge failed after the store applied it, the batch is both stored
+        // and still unsaved here, so it counts twice until the retry in the next save
+        // learns that it was applied.
         let rows = store.load(since)?;
         let first = since.timestamp().div_euclid(self.width);
         let now = self.clock.now().timestamp().div_euclid(self.width);
