@@ -1,0 +1,302 @@
+//! One contract suite for every state store, and the tracker's history across restarts
+//! and processes.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use common::{minutes, shipped_spec, start};
+use podgraph_slo::events::API_REQUEST;
+use podgraph_slo::store::{
+    BucketCounts, CountBatch, MemoryStateStore, MergeOutcome, SloStateStore, SqliteStateStore,
+};
+use podgraph_slo::{Clock, Event, ManualClock, SloError, SloResult, SloTracker, TrackerConfig};
+
+fn counts(slo: &str, at: DateTime<Utc>, good: u64, total: u64) -> BucketCounts {
+    BucketCounts {
+        slo: slo.to_owned(),
+        bucket_start: at.timestamp(),
+        good,
+        total,
+    }
+}
+
+fn batch(process: &str, sequence: u64, counts: Vec<BucketCounts>) -> CountBatch {
+    CountBatch {
+        process_id: process.to_owned(),
+        sequence,
+        counts,
+    }
+}
+
+fn stores() -> Vec<(&'static str, Box<dyn SloStateStore>)> {
+    vec![
+        ("memory", Box::new(MemoryStateStore::new())),
+        (
+            "sqlite",
+            Box::new(SqliteStateStore::open_in_memory().unwrap()),
+        ),
+    ]
+}
+
+#[test]
+fn merge_adds_counts_of_every_process() {
+    for (name, store) in stores() {
+        let at = start();
+        store
+            .merge(&batch("a", 1, vec![counts("x", at, 3, 4)]))
+            .unwrap();
+        store
+            .merge(&batch("b", 1, vec![counts("x", at, 1, 2)]))
+            .unwrap();
+        store
+            .merge(&batch(
+                "a",
+                2,
+                vec![counts("x", at, 1, 1), counts("y", at, 0, 5)],
+            ))
+            .unwrap();
+        let loaded = store.load(at).unwrap();
+        assert_eq!(
+            loaded,
+            [counts("x", at, 5, 7), counts("y", at, 0, 5)],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn same_sequence_is_applied_once() {
+    for (name, store) in stores() {
+        let at = start();
+        let first = batch("a", 7, vec![counts("x", at, 1, 1)]);
+        assert_eq!(
+            store.merge(&first).unwrap(),
+            MergeOutcome::Applied,
+            "{name}"
+        );
+        assert_eq!(
+            store.merge(&first).unwrap(),
+            MergeOutcome::AlreadyApplied,
+            "{name}"
+        );
+        let older = batch("a", 6, vec![counts("x", at, 1, 1)]);
+        assert_eq!(
+            store.merge(&older).unwrap(),
+            MergeOutcome::AlreadyApplied,
+            "{name}"
+        );
+        assert_eq!(store.load(at).unwrap(), [counts("x", at, 1, 1)], "{name}");
+    }
+}
+
+#[test]
+fn load_and_prune_respect_bucket_start() {
+    for (name, store) in stores() {
+        let old = start() - TimeDelta::days(40);
+        let recent = start();
+        store
+            .merge(&batch(
+                "a",
+                1,
+                vec![counts("x", old, 1, 1), counts("x", recent, 2, 2)],
+            ))
+            .unwrap();
+        assert_eq!(store.load(recent).unwrap().len(), 1, "{name}");
+        assert_eq!(
+            store.prune(recent - TimeDelta::days(30)).unwrap(),
+            1,
+            "{name}"
+        );
+        assert_eq!(
+            store.load(old).unwrap(),
+            [counts("x", recent, 2, 2)],
+            "{name}"
+        );
+        assert!(
+            store
+                .load(recent + TimeDelta::minutes(1))
+                .unwrap()
+                .is_empty(),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn empty_store_loads_nothing() {
+    for (name, store) in stores() {
+        assert!(
+            store.load(DateTime::<Utc>::MIN_UTC).unwrap().is_empty(),
+            "{name}"
+        );
+        assert_eq!(
+            store.merge(&batch("a", 1, Vec::new())).unwrap(),
+            MergeOutcome::Applied
+        );
+    }
+}
+
+fn tracker(store: Arc<dyn SloStateStore>, clock: &ManualClock, process: &str) -> SloTracker {
+    SloTracker::with_config(
+        shipped_spec(),
+        Arc::new(clock.clone()),
+        TrackerConfig {
+            process_id: process.to_owned(),
+            ..TrackerConfig::default()
+        },
+        Some(store),
+    )
+}
+
+fn api_total(tracker: &SloTracker, window: &str) -> Option<u64> {
+    let status = tracker.evaluate();
+    let api = status.slo("api-availability").unwrap();
+    api.windows
+        .iter()
+        .find(|w| w.window == window)
+        .unwrap()
+        .total
+}
+
+#[test]
+fn restart_keeps_history_in_sqlite() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("slo.sqlite3");
+    let clock = ManualClock::new(start());
+
+    let first = tracker(
+        Arc::new(SqliteStateStore::open(&path).unwrap()),
+        &clock,
+        "first",
+    );
+    first.record_outcomes(API_REQUEST, &[], 90, 10, clock.now());
+    let saved = first.save().unwrap();
+    assert_eq!(saved.buckets, 1);
+    // Saving again sends nothing new.
+    assert_eq!(first.save().unwrap().buckets, 0);
+    drop(first);
+
+    clock.advance(minutes(10));
+    let second = tracker(
+        Arc::new(SqliteStateStore::open(&path).unwrap()),
+        &clock,
+        "second",
+    );
+    assert_eq!(api_total(&second, "1h"), Some(0));
+    assert_eq!(second.load().unwrap(), 1);
+    let status = second.evaluate();
+    let api = status.slo("api-availability").unwrap();
+    assert_eq!(api.budget.total_events, Some(100));
+    assert_eq!(api.budget.bad_events, Some(10));
+}
+
+#[test]
+fn processes_sharing_a_file_see_each_other() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("slo.sqlite3");
+    let clock = ManualClock::new(start());
+    let a = tracker(
+        Arc::new(SqliteStateStore::open(&path).unwrap()),
+        &clock,
+        "a",
+    );
+    let b = tracker(
+        Arc::new(SqliteStateStore::open(&path).unwrap()),
+        &clock,
+        "b",
+    );
+
+    a.record_outcomes(API_REQUEST, &[], 9, 1, clock.now());
+    b.record_outcomes(API_REQUEST, &[], 5, 0, clock.now());
+    a.save().unwrap();
+    b.save().unwrap();
+    // b has not saved this one yet; it must survive the refresh.
+    b.record(&Event::outcome(API_REQUEST, true));
+
+    a.refresh(minutes(10)).unwrap();
+    b.refresh(minutes(10)).unwrap();
+    assert_eq!(api_total(&a, "5m"), Some(15));
+    assert_eq!(api_total(&b, "5m"), Some(16));
+
+    // Saving and refreshing again does not count anything twice.
+    b.save().unwrap();
+    a.refresh(minutes(10)).unwrap();
+    b.refresh(minutes(10)).unwrap();
+    assert_eq!(api_total(&a, "5m"), Some(16));
+    assert_eq!(api_total(&b, "5m"), Some(16));
+}
+
+/// Applies a merge and then reports a failure, once, as a lost reply would.
+struct LostReply {
+    inner: MemoryStateStore,
+    fail_next: AtomicBool,
+}
+
+impl SloStateStore for LostReply {
+    fn load(&self, since: DateTime<Utc>) -> SloResult<Vec<BucketCounts>> {
+        self.inner.load(since)
+    }
+
+    fn merge(&self, batch: &CountBatch) -> SloResult<MergeOutcome> {
+        let outcome = self.inner.merge(batch)?;
+        if self.fail_next.swap(false, Ordering::SeqCst) {
+            return Err(SloError::CorruptState {
+                location: "test".to_owned(),
+                message: "reply lost".to_owned(),
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn prune(&self, before: DateTime<Utc>) -> SloResult<u64> {
+        self.inner.prune(before)
+    }
+}
+
+#[test]
+fn retried_batch_is_not_counted_twice() {
+    let clock = ManualClock::new(start());
+    let store = Arc::new(LostReply {
+        inner: MemoryStateStore::new(),
+        fail_next: AtomicBool::new(true),
+    });
+    let tracker = tracker(Arc::clone(&store) as Arc<dyn SloStateStore>, &clock, "p");
+    tracker.record_outcomes(API_REQUEST, &[], 3, 0, clock.now());
+    assert!(tracker.save().is_err());
+
+    tracker.record_outcomes(API_REQUEST, &[], 0, 1, clock.now());
+    let report = tracker.save().unwrap();
+    assert!(report.retried);
+    assert!(report.already_applied);
+
+    let stored: u64 = store.load(start()).unwrap().iter().map(|c| c.total).sum();
+    assert_eq!(stored, 4);
+    tracker.load().unwrap();
+    assert_eq!(api_total(&tracker, "5m"), Some(4));
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("slo.sqlite3");
+    drop(SqliteStateStore::open(&path).unwrap());
+    let connection = rusqlite_connection(&path);
+    connection
+        .execute_batch("PRAGMA user_version = 99")
+        .unwrap();
+    drop(connection);
+    let error = SqliteStateStore::open(&path).err().unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("schema version 99 is newer than 1"),
+        "{error}"
+    );
+}
+
+fn rusqlite_connection(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
