@@ -486,3 +486,23 @@ async fn empty_extraction_does_not_query_the_store() {
         .expect("nothing to resolve");
     assert!(resolved.entities.is_empty());
 }
+
+#[test]
+fn first_name_alias_does_not_join_a_stored_namesake() {
+    // "Chris" joined "Chris Benson" inside this episode only; a stored person who is
+    // just "Chris" (from another show) must not absorb Chris Benson.
+    let resolved = resolve_episode(extraction(&[
+        (EntityKind::Person, "Chris Benson", &[0]),
+        (EntityKind::Person, "Chris", &[100]),
+    ]));
+    assert_eq!(
+        rule_for(named(&resolved, "Chris Benson"), "Chris"),
+        "first-name"
+    );
+
+    let store = [known(EntityKind::Person, "Chris", &[], 40)];
+    let resolved = resolve_against(resolved, &store);
+
+    assert_eq!(names(&resolved), ["Chris Benson"]);
+    assert_ne!(named(&resolved, "Chris Benson").id, store[0].id);
+}

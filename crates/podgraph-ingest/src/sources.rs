@@ -121,6 +121,15 @@ async fn read_document(
                 .warnings
                 .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
             for feed in parsed.value {
+                // A list fetched from the web may only point at web feeds: a `file:` URL
+                // or a local path there would let a remote document read local files.
+                if is_url(input) && !is_url(&feed.url) {
+                    let message =
+                        format!("feed {:?} is not an http(s) URL and was skipped", feed.url);
+                    let warning = Warning::general("local-link-refused", message);
+                    sources.warnings.push((input.to_owned(), warning));
+                    continue;
+                }
                 // OPML entries are feeds; an OPML inside an OPML is not followed.
                 Box::pin(read_document(
                     &feed.url, fetcher, config, sources, seen, false,
@@ -141,7 +150,13 @@ async fn read_document(
                     sources
                         .warnings
                         .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
-                    sources.push_episodes(parsed.value.podcast, parsed.value.episodes, seen);
+                    let mut episodes = parsed.value.episodes;
+                    if is_url(input) {
+                        for warning in keep_web_links(&mut episodes) {
+                            sources.warnings.push((input.to_owned(), warning));
+                        }
+                    }
+                    sources.push_episodes(parsed.value.podcast, episodes, seen);
                 }
                 Err(error) => sources.fail(input, Stage::FeedParse, error_chain(&error)),
             }
@@ -158,6 +173,38 @@ async fn read_document(
             sources.push_episodes(podcast, vec![episode], seen);
         }
     }
+}
+
+/// Drops transcript and chapters links that are not http(s) URLs from episodes of a feed
+/// fetched from the web, so that a remote feed cannot make podgraph read local files.
+fn keep_web_links(episodes: &mut [Episode]) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    for episode in episodes {
+        episode.transcripts.retain(|link| {
+            let web = is_url(&link.url);
+            if !web {
+                let message = format!(
+                    "transcript link {:?} of {:?} is not an http(s) URL and was ignored",
+                    link.url, episode.title
+                );
+                warnings.push(Warning::general("local-link-refused", message));
+            }
+            web
+        });
+        if episode
+            .chapters_link
+            .as_ref()
+            .is_some_and(|link| !is_url(&link.url))
+        {
+            let message = format!(
+                "chapters link of {:?} is not an http(s) URL and was ignored",
+                episode.title
+            );
+            warnings.push(Warning::general("local-link-refused", message));
+            episode.chapters_link = None;
+        }
+    }
+    warnings
 }
 
 fn read_transcript_dir(dir: &Path, sources: &mut Sources, seen: &mut BTreeSet<String>) {

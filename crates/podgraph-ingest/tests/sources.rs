@@ -8,6 +8,9 @@ use podgraph_core::pipeline::{EpisodeLoader, Stage};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
 use podgraph_ingest::sources::collect_jobs;
+use support::{Reply, TestServer};
+
+mod support;
 
 fn fixture(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -221,4 +224,50 @@ async fn episode_without_transcript_links_has_nothing_to_fetch() {
         assert!(job.episode.transcripts.is_empty());
         assert!(loader.fetch_transcript(job).await.unwrap().is_none());
     }
+}
+
+#[tokio::test]
+async fn remote_documents_cannot_point_at_local_files() {
+    let feed = r#"<rss xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Remote</title>
+<item><title>One</title><guid>1</guid>
+<podcast:transcript url="file:///etc/passwd" type="text/plain"/>
+<podcast:transcript url="/etc/hostname" type="text/plain"/>
+<podcast:chapters url="file:///etc/passwd" type="application/json+chapters"/>
+</item></channel></rss>"#;
+    let opml = r#"<opml version="2.0"><body>
+<outline type="rss" text="local" xmlUrl="file:///etc/passwd"/>
+<outline type="rss" text="path" xmlUrl="/etc/passwd"/>
+</body></opml>"#;
+    let server = TestServer::start(move |request| match request.path() {
+        "/feed.xml" => Reply::ok(feed).header("content-type", "application/rss+xml"),
+        "/list.opml" => Reply::ok(opml).header("content-type", "text/x-opml"),
+        _ => Reply::status(404),
+    })
+    .await;
+    let fetcher = HttpFetcher::new(FetchConfig {
+        allow_loopback: true,
+        ..FetchConfig::default()
+    })
+    .unwrap();
+
+    let inputs = [server.url("/feed.xml"), server.url("/list.opml")];
+    let sources = collect_jobs(&inputs, &fetcher, &IngestConfig::default()).await;
+
+    assert_eq!(sources.jobs.len(), 1);
+    let episode = &sources.jobs[0].episode;
+    // A relative link resolves against the feed URL, so it stays on the web server.
+    let kept: Vec<&str> = episode
+        .transcripts
+        .iter()
+        .map(|link| link.url.as_str())
+        .collect();
+    assert_eq!(kept, [server.url("/etc/hostname")]);
+    assert!(episode.chapters_link.is_none());
+    let refused = sources
+        .warnings
+        .iter()
+        .filter(|(_, w)| w.code == "local-link-refused")
+        .count();
+    assert_eq!(refused, 4, "{:?}", sources.warnings);
+    assert!(server.requests().iter().all(|r| r.path() != "/etc/passwd"));
 }

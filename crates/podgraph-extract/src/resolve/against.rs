@@ -187,7 +187,7 @@ impl<'a> KnownIndex<'a> {
     }
 
     fn find_exact(&self, entity: &Entity) -> Option<Found> {
-        let names = std::iter::once(&entity.name).chain(&entity.aliases);
+        let names = super::matchable_names(entity);
         for name in names {
             let key = name_key(name);
             let Some(hits) = self.by_key.get(&key) else {

@@ -66,8 +66,7 @@ pub async fn resolve_with_store(
 ) -> ProviderResult<Extraction> {
     let mut names: Vec<String> = Vec::new();
     for entity in &extraction.entities {
-        names.push(entity.name.clone());
-        names.extend(entity.aliases.iter().cloned());
+        names.extend(matchable_names(entity).cloned());
         // The store normalises case, spacing and punctuation but may keep diacritics.
         let key = names::name_key(&entity.name);
         if !key.is_empty() {
@@ -81,4 +80,22 @@ pub async fn resolve_with_store(
     }
     let known = store.resolve_candidates(&names).await?;
     Ok(resolve_against(extraction, &known))
+}
+
+/// Merge rules whose evidence holds only inside one episode: a first name or surname on
+/// its own names a person only within the conversation where the full name was said.
+pub(crate) const EPISODE_LOCAL_RULES: [&str; 2] = ["first-name", "surname"];
+
+/// The entity's name and the aliases that may identify it in other episodes: aliases
+/// merged by [`EPISODE_LOCAL_RULES`] are left out, so that "Chris" of one show never pulls
+/// "Chris Benson" of another into a stored "Chris".
+pub(crate) fn matchable_names(
+    entity: &podgraph_core::model::Entity,
+) -> impl Iterator<Item = &String> {
+    let local = |alias: &String| {
+        entity.merges.iter().any(|merge| {
+            &merge.alias == alias && EPISODE_LOCAL_RULES.contains(&merge.rule.as_str())
+        })
+    };
+    std::iter::once(&entity.name).chain(entity.aliases.iter().filter(move |alias| !local(alias)))
 }
