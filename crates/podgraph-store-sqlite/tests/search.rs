@@ -147,3 +147,59 @@ async fn limit_caps_hits_best_first() {
     assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
     assert_eq!(hits[0].start_ms, Some(7_000));
 }
+
+/// Entity hits of a search, as (id, snippet) pairs.
+async fn entity_hits(store: &SqliteStore, query: &str) -> Vec<(String, String)> {
+    store
+        .search(query, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|hit| hit.kind == SearchHitKind::Entity)
+        .map(|hit| (hit.id, hit.snippet))
+        .collect()
+}
+
+#[tokio::test]
+async fn renamed_entity_is_found_by_new_name_only() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let first = EpisodeBuilder::new("Show", "ep1")
+        .turn(None, 0, 1_000, "Today we talk about Ferris.")
+        .mention(0, EntityKind::Product, "Ferris", "Ferris")
+        .build();
+    store.write_episode(&first).await.unwrap();
+
+    // A later episode stores the same entity id with another display name.
+    let mut second = EpisodeBuilder::new("Show", "ep2")
+        .turn(None, 0, 1_000, "Ferris is back.")
+        .mention(0, EntityKind::Product, "Ferris", "Ferris")
+        .build();
+    second.extraction.entities[0].name = "Rustacean Mascot".to_owned();
+    store.write_episode(&second).await.unwrap();
+
+    let id = second.extraction.entities[0].id.to_string();
+    assert_eq!(
+        entity_hits(&store, "mascot").await,
+        vec![(id, "Rustacean Mascot".to_owned())]
+    );
+    let stale = entity_hits(&store, "ferris").await;
+    assert!(stale.is_empty(), "the old name is still indexed: {stale:?}");
+}
+
+#[tokio::test]
+async fn shared_entity_is_indexed_once() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    for guid in ["ep1", "ep2", "ep3"] {
+        let graph = EpisodeBuilder::new("Show", guid)
+            .turn(None, 0, 1_000, "Another episode about Ferris.")
+            .mention(0, EntityKind::Product, "Ferris", "Ferris")
+            .build();
+        store.write_episode(&graph).await.unwrap();
+        // Rewriting the same episode must not index the name again either.
+        store.write_episode(&graph).await.unwrap();
+    }
+
+    let hits = entity_hits(&store, "ferris").await;
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0].1, "Ferris");
+}

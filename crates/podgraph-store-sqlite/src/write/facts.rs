@@ -301,8 +301,10 @@ impl<'a> FactWriter<'a> {
             .prepare_cached("INSERT OR IGNORE INTO temp.touched_entities (id) VALUES (?1)")
             .map_err(self.fail("prepare the entity bookkeeping"))?;
 
-        // Unindex the names of the entities about to be written, then index them again
-        // in one statement after the upserts (see the full-text notes in the schema).
+        // Record the stored names of the entities about to be written, so that only new
+        // and renamed entities are indexed again after the upserts, in bulk statements
+        // (see the full-text notes in the schema). Re-indexing every written entity would
+        // add a delete marker and a new entry per common entity to every episode's write.
         let ids: Vec<EntityId> = self
             .graph
             .extraction
@@ -317,10 +319,9 @@ impl<'a> FactWriter<'a> {
                 .map_err(self.fail("record a written entity"))?;
         }
         self.run_batch(
-            "unindex entity names",
-            "INSERT INTO entities_fts (entities_fts, rowid, name)
-             SELECT 'delete', e.rowid, e.name
-             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id",
+            "record the stored entity names",
+            "UPDATE temp.touched_entities
+             SET old_name = (SELECT name FROM entities WHERE id = touched_entities.id)",
         )?;
 
         let mut written: HashSet<EntityId> = HashSet::new();
@@ -354,11 +355,21 @@ impl<'a> FactWriter<'a> {
                     .map_err(self.fail("insert the person entities"))?;
             }
         }
+        // An upsert keeps the rowid, so a renamed entity's old entry is removed under the
+        // same rowid with its old name, as an external-content FTS5 delete requires.
         self.run_batch(
-            "index entity names",
+            "unindex renamed entity names",
+            "INSERT INTO entities_fts (entities_fts, rowid, name)
+             SELECT 'delete', e.rowid, t.old_name
+             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id
+             WHERE t.old_name IS NOT NULL AND t.old_name IS NOT e.name",
+        )?;
+        self.run_batch(
+            "index new and renamed entity names",
             "INSERT INTO entities_fts (rowid, name)
              SELECT e.rowid, e.name
-             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id",
+             FROM temp.touched_entities AS t JOIN entities AS e ON e.id = t.id
+             WHERE t.old_name IS NOT e.name",
         )?;
         Ok(written.len() as u64)
     }

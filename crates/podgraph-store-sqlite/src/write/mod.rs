@@ -12,7 +12,8 @@
 //! 7. the episode record is set to `done`.
 //!
 //! Unchanged rows are updated in place. The full-text index of the episode's segments
-//! and quotes is rebuilt with two bulk statements, and entity names likewise.
+//! and quotes is rebuilt with two bulk statements. Entity names are indexed in bulk too,
+//! but only for entities that are new or renamed.
 
 mod facts;
 mod validate;
@@ -31,7 +32,10 @@ use crate::error::{DbContext, sqlite_error};
 /// Scratch tables of the writer connection, emptied at the start of every write.
 pub(crate) const WRITER_SCRATCH: &str = "
 CREATE TEMP TABLE IF NOT EXISTS touched_entities (
-    id TEXT PRIMARY KEY, old_mentions INTEGER NOT NULL DEFAULT 0
+    id TEXT PRIMARY KEY,
+    old_mentions INTEGER NOT NULL DEFAULT 0,
+    new_mentions INTEGER NOT NULL DEFAULT 0,
+    old_name TEXT
 ) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS touched_topics (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS touched_relations (
@@ -282,15 +286,18 @@ fn refresh_derived(
         "DELETE FROM relationships WHERE (source, target, kind) IN
              (SELECT source, target, kind FROM temp.touched_relations)",
     )?;
-    // Summed in episode-id order (the index order), so equal data gives equal sums.
+    // The CROSS JOIN keeps the touched relationships in the outer loop: with a plain
+    // join SQLite scans every contribution in the database. Each group is then read from
+    // the index in episode-id order, so equal data gives equal floating-point sums, and
+    // grouping by the outer key needs no sorter that could reorder the rows.
     let after = run(
         "sum relationship weights",
         "INSERT INTO relationships (source, target, kind, weight, episode_count)
-         SELECT c.source, c.target, c.kind, sum(c.weight), count(*)
+         SELECT t.source, t.target, t.kind, sum(c.weight), count(*)
          FROM temp.touched_relations AS t
-         JOIN relation_contributions AS c INDEXED BY relation_contributions_by_key
-           ON c.source = t.source AND c.target = t.target AND c.kind = t.kind
-         GROUP BY c.source, c.target, c.kind",
+         CROSS JOIN relation_contributions AS c INDEXED BY relation_contributions_by_key
+         WHERE c.source = t.source AND c.target = t.target AND c.kind = t.kind
+         GROUP BY t.source, t.target, t.kind",
     )?;
     let mut removed = before.saturating_sub(after);
 
@@ -306,17 +313,25 @@ fn refresh_derived(
            AND NOT EXISTS (SELECT 1 FROM relation_contributions WHERE target = entities.id)",
     )?;
     // Corrected by this episode's difference, so the cost does not grow with the number
-    // of episodes that mention an entity.
+    // of episodes that mention an entity. The update looks entities up by id: an
+    // `UPDATE ... FROM` join made SQLite scan the whole entities table.
+    run(
+        "count the new mentions",
+        "UPDATE temp.touched_entities SET new_mentions =
+             (SELECT count(*) FROM mentions AS m
+              WHERE m.entity_id = touched_entities.id AND m.episode_id = ?1)",
+    )?;
     run(
         "update entity mention counts",
         "UPDATE entities SET
-             mention_count = mention_count - d.old_mentions + d.new_mentions,
-             episode_count = episode_count - (d.old_mentions > 0) + (d.new_mentions > 0)
-         FROM (SELECT t.id, t.old_mentions,
-                      (SELECT count(*) FROM mentions AS m
-                       WHERE m.entity_id = t.id AND m.episode_id = ?1) AS new_mentions
-               FROM temp.touched_entities AS t) AS d
-         WHERE entities.id = d.id",
+             mention_count = mention_count
+                 + (SELECT t.new_mentions - t.old_mentions
+                    FROM temp.touched_entities AS t WHERE t.id = entities.id),
+             episode_count = episode_count
+                 + (SELECT (t.new_mentions > 0) - (t.old_mentions > 0)
+                    FROM temp.touched_entities AS t WHERE t.id = entities.id)
+         WHERE id IN (SELECT id FROM temp.touched_entities
+                      WHERE new_mentions <> old_mentions)",
     )?;
     removed += run(
         "remove unreferenced topics",
