@@ -40,7 +40,7 @@ fn read(relative: &str) -> String {
     std::fs::read_to_string(fixture(relative)).expect("read the fixture")
 }
 
-/// Timing lines (`start --> end`) of a WebVTT or SRT file.
+/// Returns the timing lines (`start --> end`) of a WebVTT or SRT file.
 fn timing_lines(text: &str) -> Vec<&str> {
     text.lines().filter(|line| line.contains("-->")).collect()
 }
@@ -236,7 +236,7 @@ fn webvtt_with_repaired_timings() {
     );
 }
 
-/// `hh:mm:ss.ttt` or `mm:ss.ttt`, with two-digit minutes and seconds.
+/// Checks for `hh:mm:ss.ttt` or `mm:ss.ttt`, with two-digit minutes and seconds.
 fn is_webvtt_time(time: &str) -> bool {
     let (clock, millis) = time.split_once('.').unwrap_or((time, ""));
     let fields: Vec<&str> = clock.split(':').collect();
@@ -324,7 +324,7 @@ fn chapters_file() {
             "{chapter}"
         );
     }
-    // A chapter of the table of contents ends where the next one starts; the location
+    // A chapter of the table of contents ends where the next one starts. The location
     // marker outside the table of contents does not cut the chapter it falls into.
     let toc: Vec<&Value> = chapters.iter().filter(|c| c["toc"] == true).collect();
     assert_eq!(toc.len(), chapters.len() - 1);

@@ -17,7 +17,7 @@ use support::{Graph, Workspace, copy_file, fixture, str_of};
 const PC20_TITLE: &str = "podcasting 20 episode 124";
 const BUZZCAST_TITLE: &str = "buzzcast";
 
-/// A workspace with both transcripts seeded as the podcast "shows".
+/// Seeds a new workspace with both transcripts as the podcast "shows".
 fn seeded() -> Workspace {
     let work = Workspace::new();
     let shows = work.join("shows");
@@ -46,7 +46,7 @@ fn u64_of(value: &Value) -> u64 {
         .unwrap_or_else(|| panic!("expected a number, found {value}"))
 }
 
-/// Episode ids by title, from `query episodes`.
+/// Maps episode titles to ids with `query episodes`.
 fn episode_ids(work: &Workspace) -> BTreeMap<String, String> {
     array(&work.query(["episodes"]))
         .iter()

@@ -2,8 +2,8 @@
 //! by an HTTP server inside the test.
 //!
 //! The feed's `podcast:transcript` and `podcast:chapters` links point at hosts on the
-//! internet; the test rewrites every one of them to the local server before serving the
-//! feed, and checks that no other link of those kinds is left, so the run never leaves
+//! internet. The test rewrites every one of them to the local server before serving the
+//! feed and checks that no other link of those kinds is left, so the run never leaves
 //! the machine.
 
 mod support;
@@ -44,7 +44,7 @@ fn rewrite_urls(feed: &str, element: &str, rewrite: impl Fn(&str) -> String) -> 
     out
 }
 
-/// The `url` attributes of every `<ELEMENT ...>` tag.
+/// Returns the `url` attributes of every `<ELEMENT ...>` tag.
 fn urls_of(feed: &str, element: &str) -> Vec<String> {
     let open = format!("<{element} ");
     feed.match_indices(&open)
@@ -56,7 +56,7 @@ fn urls_of(feed: &str, element: &str) -> Vec<String> {
         .collect()
 }
 
-/// The last path segment of `url`, reduced to letters, digits, `-` and `.`.
+/// Returns the last path segment of `url`, reduced to letters, digits, `-` and `.`.
 fn local_name(url: &str) -> String {
     let last = url.rsplit('/').next().unwrap_or(url);
     last.chars()
@@ -64,7 +64,7 @@ fn local_name(url: &str) -> String {
         .collect()
 }
 
-/// The real feed with its transcript and chapters links moved to `server`:
+/// Returns the real feed with its transcript and chapters links moved to `server`:
 /// `/transcripts/<file name>` and `/chapters/<item id>.json`.
 fn local_feed(server: &StaticServer) -> Vec<u8> {
     let original = std::fs::read_to_string(fixture(FEED)).expect("read the feed fixture");
@@ -142,7 +142,7 @@ fn failures(summary: &Value) -> &Vec<Value> {
         .unwrap_or_else(|| panic!("summary without failures: {summary}"))
 }
 
-/// Episode node ids by title.
+/// Maps episode titles to node ids.
 fn episodes_by_title(graph: &Graph) -> BTreeMap<&str, &str> {
     graph
         .nodes_labelled("Episode")
@@ -150,7 +150,7 @@ fn episodes_by_title(graph: &Graph) -> BTreeMap<&str, &str> {
         .collect()
 }
 
-/// The names of the persons with a `kind` relationship to node `target`.
+/// Returns the names of the persons with a `kind` relationship to node `target`.
 fn persons_related_to<'a>(graph: &'a Graph, kind: &'a str, target: &str) -> BTreeSet<&'a str> {
     graph
         .relationships_of(kind)

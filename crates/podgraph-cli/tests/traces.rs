@@ -18,8 +18,8 @@ const STAGES: [&str; 5] = [
     "store.write",
 ];
 
-/// A folder with one real transcript and, when `broken` is set, an empty file that
-/// fails at `transcript.parse`.
+/// Creates a folder with one real transcript and, when `broken` is set, an empty file
+/// that fails at `transcript.parse`.
 fn transcripts(work: &Workspace, broken: bool) -> PathBuf {
     let shows = work.join("shows");
     copy_file(
@@ -63,7 +63,7 @@ fn only<'a>(spans: &'a [ReceivedSpan], name: &str) -> &'a ReceivedSpan {
     found[0]
 }
 
-/// Spans whose parent is `parent`.
+/// Returns the spans whose parent is `parent`.
 fn children<'a>(spans: &'a [ReceivedSpan], parent: &ReceivedSpan) -> Vec<&'a ReceivedSpan> {
     spans
         .iter()
@@ -71,7 +71,7 @@ fn children<'a>(spans: &'a [ReceivedSpan], parent: &ReceivedSpan) -> Vec<&'a Rec
         .collect()
 }
 
-/// The one child of `parent` named `name`.
+/// Returns the only child of `parent` named `name`.
 fn child<'a>(spans: &'a [ReceivedSpan], parent: &ReceivedSpan, name: &str) -> &'a ReceivedSpan {
     let found: Vec<&ReceivedSpan> = children(spans, parent)
         .into_iter()

@@ -1,6 +1,7 @@
-//! Helpers shared by the end-to-end tests of the `podgraph` binary: a temporary working
-//! directory with its own database, a runner that captures output and enforces a time
-//! limit, a parsed JSON-lines export, and a static HTTP server on a loopback port.
+//! Helpers shared by the end-to-end tests of the `podgraph` binary. They provide a
+//! temporary working directory with its own database, a runner that captures output and
+//! enforces a time limit, a parsed JSON-lines export, and a static HTTP server on a
+//! loopback port.
 //!
 //! Every test binary includes this module and uses a different part of it.
 #![allow(dead_code)]
@@ -26,20 +27,21 @@ pub(crate) const SHORT: Duration = Duration::from_secs(120);
 /// Time allowed for one command on a corpus (debug builds on two shared cores).
 pub(crate) const LONG: Duration = Duration::from_secs(900);
 
-/// The ingest crate's fixture directory (permissively licensed real feeds and transcripts).
+/// Returns the ingest crate's fixture directory (permissively licensed real feeds and
+/// transcripts).
 pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../podgraph-ingest/tests/fixtures")
 }
 
-/// A file or directory below [`fixtures`], which must exist.
+/// Returns a file or directory below [`fixtures`], which must exist.
 pub(crate) fn fixture(relative: &str) -> PathBuf {
     let path = fixtures().join(relative);
     assert!(path.exists(), "fixture {} is missing", path.display());
     path
 }
 
-/// `$PODGRAPH_CORPUS_DIR/<name>`, or `None` (with a message saying the test is skipped)
-/// when the variable is unset or the folder is missing.
+/// Returns `$PODGRAPH_CORPUS_DIR/<name>`, or `None` when the variable is unset or the
+/// folder is missing. In that case it prints that the test is skipped.
 pub(crate) fn corpus_dir(name: &str) -> Option<PathBuf> {
     let Some(root) = std::env::var_os("PODGRAPH_CORPUS_DIR").filter(|v| !v.is_empty()) else {
         eprintln!("skipped: set PODGRAPH_CORPUS_DIR to the transcript corpus to run this test");
@@ -131,12 +133,12 @@ pub(crate) struct Spawned {
 }
 
 impl Spawned {
-    /// The process id.
+    /// Returns the process id.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Whether the process has exited.
+    /// Checks whether the process has exited.
     pub(crate) fn has_exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
     }
@@ -195,7 +197,7 @@ impl Default for Workspace {
 }
 
 impl Workspace {
-    /// A new empty directory; the database is `podgraph.db` inside it.
+    /// Creates an empty directory. The database is `podgraph.db` inside it.
     pub(crate) fn new() -> Self {
         let dir = tempfile::Builder::new()
             .prefix("podgraph-e2e-")
@@ -209,22 +211,23 @@ impl Workspace {
         }
     }
 
-    /// The directory.
+    /// Returns the directory.
     pub(crate) fn path(&self) -> &Path {
         self.dir.path()
     }
 
-    /// The database file.
+    /// Returns the database file.
     pub(crate) fn db(&self) -> &Path {
         &self.db
     }
 
-    /// The path of `relative` inside the directory.
+    /// Returns the path of `relative` inside the directory.
     pub(crate) fn join(&self, relative: &str) -> PathBuf {
         self.dir.path().join(relative)
     }
 
-    /// A command for the binary, run inside the directory with a clean environment.
+    /// Creates a command for the binary that runs inside the directory with a clean
+    /// environment.
     pub(crate) fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
@@ -281,7 +284,7 @@ impl Workspace {
         self.run_command(self.command(args), SHORT)
     }
 
-    /// The arguments of `podgraph seed --db DB --json` followed by `args`.
+    /// Creates the command `podgraph seed --json --db DB ARGS`.
     pub(crate) fn seed_command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
@@ -324,13 +327,13 @@ impl Workspace {
         self.run_command(command, LONG).expect_code(0).json()
     }
 
-    /// `podgraph query stats --json` as (label or type, count) maps.
+    /// Runs `podgraph query stats --json` and returns the counts.
     #[track_caller]
     pub(crate) fn stats(&self) -> Stats {
         Stats::from_json(&self.query(["stats"]))
     }
 
-    /// `podgraph export --format FORMAT` of the database, as text.
+    /// Runs `podgraph export --format FORMAT` and returns its output.
     #[track_caller]
     pub(crate) fn export(&self, format: &str) -> String {
         let mut command = self.command(["export", "--format", format, "--db"]);
@@ -338,7 +341,7 @@ impl Workspace {
         self.run_command(command, LONG).expect_code(0).stdout
     }
 
-    /// The JSON-lines export, parsed.
+    /// Exports the database as JSON lines and parses them.
     #[track_caller]
     pub(crate) fn graph(&self) -> Graph {
         Graph::parse(&self.export("jsonl"))
@@ -385,12 +388,12 @@ impl Stats {
         }
     }
 
-    /// Nodes with `label` (0 when absent).
+    /// Returns the count of nodes with `label` (0 when absent).
     pub(crate) fn node(&self, label: &str) -> u64 {
         self.nodes.get(label).copied().unwrap_or(0)
     }
 
-    /// Relationships of `kind` (0 when absent).
+    /// Returns the count of relationships of `kind` (0 when absent).
     pub(crate) fn relationship(&self, kind: &str) -> u64 {
         self.relationships.get(kind).copied().unwrap_or(0)
     }
@@ -430,12 +433,12 @@ impl Graph {
         graph
     }
 
-    /// The node with `id`.
+    /// Returns the node with `id`.
     pub(crate) fn node(&self, id: &str) -> Option<&Value> {
         self.index.get(id).map(|&i| &self.nodes[i])
     }
 
-    /// Nodes carrying `label` (as main or extra label).
+    /// Returns the nodes carrying `label` as main or extra label.
     pub(crate) fn nodes_labelled<'a>(
         &'a self,
         label: &'a str,
@@ -447,7 +450,7 @@ impl Graph {
         })
     }
 
-    /// Relationships of type `kind`.
+    /// Returns the relationships of type `kind`.
     pub(crate) fn relationships_of<'a>(
         &'a self,
         kind: &'a str,
@@ -457,7 +460,7 @@ impl Graph {
             .filter(move |rel| rel["label"] == kind)
     }
 
-    /// Person nodes whose name is `name`.
+    /// Returns the Person nodes whose name is `name`.
     pub(crate) fn persons_named(&self, name: &str) -> Vec<&Value> {
         self.nodes
             .iter()
@@ -470,7 +473,8 @@ impl Graph {
             .collect()
     }
 
-    /// The id of the only Person node named `name`; fails when there are none or several.
+    /// Returns the id of the only Person node named `name`. Fails when there are none or
+    /// several.
     #[track_caller]
     pub(crate) fn person_id(&self, name: &str) -> &str {
         let persons = self.persons_named(name);
@@ -482,19 +486,19 @@ impl Graph {
         persons[0]["id"].as_str().expect("node id")
     }
 
-    /// A string property of the node with `id`.
+    /// Returns a string property of the node with `id`.
     pub(crate) fn property<'a>(&'a self, id: &str, key: &str) -> Option<&'a str> {
         self.node(id)?["properties"][key].as_str()
     }
 
-    /// The episode id of each segment, from `HAS_SEGMENT`.
+    /// Maps each segment to its episode with `HAS_SEGMENT`.
     pub(crate) fn segment_episodes(&self) -> BTreeMap<&str, &str> {
         self.relationships_of("HAS_SEGMENT")
             .map(|rel| (str_of(&rel["to"]), str_of(&rel["from"])))
             .collect()
     }
 
-    /// The podcast id of each episode, from `HAS_EPISODE`.
+    /// Maps each episode to its podcast with `HAS_EPISODE`.
     pub(crate) fn episode_podcasts(&self) -> BTreeMap<&str, &str> {
         self.relationships_of("HAS_EPISODE")
             .map(|rel| (str_of(&rel["to"]), str_of(&rel["from"])))
@@ -502,7 +506,7 @@ impl Graph {
     }
 }
 
-/// The string in `value`; fails when it is not a string.
+/// Returns the string in `value`. Fails when it is not a string.
 #[track_caller]
 pub(crate) fn str_of(value: &Value) -> &str {
     value
@@ -521,7 +525,7 @@ pub(crate) struct Resource {
 
 type Routes = Arc<Mutex<BTreeMap<String, Resource>>>;
 
-/// An HTTP server on `127.0.0.1` that serves fixed bodies by path and answers 404 to
+/// An HTTP server on `127.0.0.1` that serves fixed bodies by path and returns 404 for
 /// every other path. It records every requested path and stops when dropped.
 pub(crate) struct StaticServer {
     address: SocketAddr,
@@ -573,7 +577,7 @@ impl StaticServer {
         }
     }
 
-    /// The URL of `path` (which starts with `/`).
+    /// Returns the URL of `path`, which starts with `/`.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
@@ -598,7 +602,7 @@ impl StaticServer {
         self.serve(path, content_type, body);
     }
 
-    /// Every path requested so far, in order.
+    /// Returns every path requested so far, in order.
     pub(crate) fn requests(&self) -> Vec<String> {
         self.requests
             .lock()

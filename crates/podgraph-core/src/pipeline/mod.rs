@@ -522,8 +522,8 @@ fn episode_span(job: &EpisodeJob, run_id: &str) -> Span {
     span
 }
 
-/// A count as a span field value. `tracing-opentelemetry` (0.32) exports `u64` and
-/// `usize` fields as strings but `i64` fields as integers, so counts are recorded as `i64`.
+/// Converts a count to a span field value. `tracing-opentelemetry` 0.32 exports `u64`
+/// and `usize` fields as strings but `i64` fields as integers.
 fn span_count(count: usize) -> i64 {
     i64::try_from(count).unwrap_or(i64::MAX)
 }
