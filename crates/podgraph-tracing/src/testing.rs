@@ -135,6 +135,15 @@ pub enum ReceivedKind {
     Consumer,
 }
 
+/// A link from a received span to another span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReceivedLink {
+    /// Trace id of the linked span in hex.
+    pub trace_id: String,
+    /// Span id of the linked span in hex.
+    pub span_id: String,
+}
+
 /// One span decoded from an export request.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReceivedSpan {
@@ -152,6 +161,8 @@ pub struct ReceivedSpan {
     pub attributes: BTreeMap<String, ReceivedValue>,
     /// Span events.
     pub events: Vec<ReceivedEvent>,
+    /// Links to other spans, such as an episode's link to its run.
+    pub links: Vec<ReceivedLink>,
     /// Status code.
     pub status: ReceivedStatus,
     /// Status description.
@@ -215,6 +226,14 @@ fn decode_spans(request: &ExportTraceServiceRequest) -> Vec<ReceivedSpan> {
                         .map(|event| ReceivedEvent {
                             name: event.name.clone(),
                             attributes: attributes_of(&event.attributes),
+                        })
+                        .collect(),
+                    links: span
+                        .links
+                        .iter()
+                        .map(|link| ReceivedLink {
+                            trace_id: hex(&link.trace_id),
+                            span_id: hex(&link.span_id),
                         })
                         .collect(),
                     status: match status.map(|status| status.code) {

@@ -218,12 +218,12 @@ impl Pipeline {
         let span = tracing::info_span!(
             "pipeline.run",
             run_id = %self.run_id,
-            episodes.count = jobs.len(),
+            episodes.count = span_count(jobs.len()),
             episodes.failed = field::Empty,
             otel.status_code = field::Empty,
         );
         let summary = self.run_jobs(jobs, cancel).instrument(span.clone()).await;
-        span.record("episodes.failed", summary.failed());
+        span.record("episodes.failed", span_count(summary.failed()));
         if summary.failed() > 0 {
             span.record("otel.status_code", "ERROR");
         }
@@ -391,7 +391,7 @@ impl Pipeline {
             let (job, raw) = (job.clone(), raw.clone());
             let span = tracing::info_span!(
                 "transcript.parse",
-                transcript.bytes = raw.bytes.len(),
+                transcript.bytes = span_count(raw.bytes.len()),
                 segments.count = field::Empty,
                 otel.status_code = field::Empty,
             );
@@ -400,7 +400,10 @@ impl Pipeline {
                 let prepared = loader.prepare(&job, &raw);
                 match &prepared {
                     Ok(prepared) => {
-                        span.record("segments.count", prepared.transcript.segments.len());
+                        span.record(
+                            "segments.count",
+                            span_count(prepared.transcript.segments.len()),
+                        );
                     }
                     Err(error) => fail_current(error),
                 }
@@ -441,8 +444,11 @@ impl Pipeline {
             .map_err(|error| StageError::from_provider(Stage::Resolve, &error))
             .inspect_err(fail_current)?;
         let episode_span = Span::current();
-        episode_span.record("segments.count", prepared.transcript.segments.len());
-        episode_span.record("entities.count", extraction.entities.len());
+        episode_span.record(
+            "segments.count",
+            span_count(prepared.transcript.segments.len()),
+        );
+        episode_span.record("entities.count", span_count(extraction.entities.len()));
         self.observer
             .stage_finished(job, Stage::Resolve, timer.elapsed());
 
@@ -514,6 +520,12 @@ fn episode_span(job: &EpisodeJob, run_id: &str) -> Span {
     );
     span.follows_from(Span::current().id());
     span
+}
+
+/// Converts a count to a span field value. `tracing-opentelemetry` 0.32 exports `u64`
+/// and `usize` fields as strings but `i64` fields as integers.
+fn span_count(count: usize) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX)
 }
 
 /// Records an episode's outcome on its span; a failure sets the error status.

@@ -5,25 +5,33 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorKind, ProviderError};
 
 /// A stage of episode processing. The names are stable: they are span names, metric
-/// labels and values in run summaries.
+/// labels and values in run summaries, and serde uses the same names as
+/// [`Stage::as_str`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Reading a feed.
+    #[serde(rename = "feed.fetch")]
     FeedFetch,
     /// Parsing a feed.
+    #[serde(rename = "feed.parse")]
     FeedParse,
     /// Fetching an episode transcript.
+    #[serde(rename = "transcript.fetch")]
     TranscriptFetch,
     /// Parsing and normalising a transcript.
+    #[serde(rename = "transcript.parse")]
     TranscriptParse,
     /// Splitting a transcript into segments.
+    #[serde(rename = "segment")]
     Segment,
     /// Extracting knowledge.
+    #[serde(rename = "extract")]
     Extract,
     /// Resolving entities.
+    #[serde(rename = "resolve")]
     Resolve,
     /// Writing to the graph store.
+    #[serde(rename = "store.write")]
     StoreWrite,
 }
 

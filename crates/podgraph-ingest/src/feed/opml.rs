@@ -127,11 +127,14 @@ impl OutlineReader<'_, '_, '_> {
                         .attr_trimmed("type")
                         .is_some_and(|kind| kind.eq_ignore_ascii_case("rss"));
                     if is_rss {
-                        self.diagnostics.warn_at(
-                            element.offset,
-                            "missing-url",
-                            format!("outline {name:?} of type rss has no xmlUrl; skipped"),
-                        );
+                        let message = match &name {
+                            Some(name) => {
+                                format!("outline {name:?} of type rss has no xmlUrl; skipped")
+                            }
+                            None => "an outline of type rss has no xmlUrl; skipped".to_owned(),
+                        };
+                        self.diagnostics
+                            .warn_at(element.offset, "missing-url", message);
                     }
                     self.read_outlines(outline, name.as_deref().or(folder));
                 }
