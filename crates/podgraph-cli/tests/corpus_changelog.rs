@@ -363,7 +363,6 @@ fn check_search(work: &Workspace) {
 /// Whitenack, and Ben Kochie into Ben Johnson. Jared Watts and Dan Mangum become
 /// aliases of the one-word persons "Jared" and "Dan".
 #[test]
-#[ignore = "cross-episode resolution merges distinct persons through a shared first-name alias"]
 fn changelog_speakers_stay_distinct() {
     let Some(root) = corpus_dir("changelog") else {
         return;

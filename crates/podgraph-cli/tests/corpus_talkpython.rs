@@ -176,7 +176,6 @@ fn talkpython_corpus() {
 /// (Jaro-Winkler 0.975), and the entity "Michaela Paganini" then matches the stored
 /// alias "Michael" and becomes an alias of Michael Kennedy.
 #[test]
-#[ignore = "cross-episode resolution merges distinct persons through a shared first-name alias"]
 fn different_guests_stay_apart_from_host() {
     let Some(corpus) = corpus_dir("talkpython") else {
         return;

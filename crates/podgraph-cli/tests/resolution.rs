@@ -101,7 +101,6 @@ fn same_speaker_on_two_podcasts_is_one_person() {
 /// alias: "Dave Jackson" becomes an alias of "Dave Jones" and his segments are SPOKEN_BY
 /// Dave Jones. Partial names are documented to merge within one episode only.
 #[test]
-#[ignore = "cross-episode resolution merges distinct persons through a shared first-name alias"]
 fn shared_first_name_keeps_persons_apart() {
     let work = Workspace::new();
     let second = interview(&work, "Dave Jackson", "Alban Brooke");
