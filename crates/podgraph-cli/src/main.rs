@@ -18,6 +18,9 @@ use clap::Parser;
 use crate::cli::{Cli, Command};
 
 fn main() -> ExitCode {
+    // Like other Unix tools, stop quietly when the reader of standard output goes away
+    // (`podgraph query ... | head`) instead of failing on every later write.
+    sigpipe::reset();
     let cli = Cli::parse();
     let config = match config::Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
