@@ -501,9 +501,9 @@ impl Pipeline {
     }
 }
 
-/// The span of one episode, the root of its own trace so that each episode can be read
-/// on its own; it links to the run's span and carries the run's correlation id. Stage
-/// spans are its children.
+/// Creates the span of one episode. It is the root of its own trace, so that each episode
+/// can be read on its own, and it links to the run's span and carries the run's
+/// correlation id. Stage spans are its children.
 fn episode_span(job: &EpisodeJob, run_id: &str) -> Span {
     let span = tracing::info_span!(
         parent: None,

@@ -6,13 +6,13 @@ use crate::error::ProviderResult;
 /// One completion request.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompletionRequest {
-    /// Model name as the server knows it.
+    /// Model name as the server lists it.
     pub model: String,
     /// System prompt.
     pub system: Option<String>,
     /// User prompt.
     pub prompt: String,
-    /// JSON schema the answer must follow, when the server supports structured output.
+    /// JSON schema the completion must follow, when the server supports structured output.
     pub json_schema: Option<serde_json::Value>,
     /// Maximum number of output tokens.
     pub max_tokens: Option<u32>,
@@ -29,12 +29,12 @@ pub struct TokenUsage {
     pub output_tokens: u64,
 }
 
-/// The answer to a [`CompletionRequest`].
+/// The completion returned for a [`CompletionRequest`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Completion {
     /// The generated text.
     pub text: String,
-    /// The model that answered, as reported by the server.
+    /// The model that generated the completion, as reported by the server.
     pub model: String,
     /// Token usage.
     pub usage: TokenUsage,

@@ -321,7 +321,7 @@ pub trait GraphStore: Send + Sync {
     /// Creates or upgrades the schema. Running it again on an up-to-date store does nothing.
     ///
     /// # Errors
-    /// Fails when the store cannot be reached or holds a newer schema than this build knows.
+    /// Fails when the store cannot be reached or contains a newer schema than this build supports.
     async fn migrate(&self) -> ProviderResult<()>;
 
     /// Replaces the subgraph of `graph.episode` in one transaction and records the episode
