@@ -9,14 +9,16 @@
 /// has no events. Labels: [`SLO`], [`WINDOW`].
 pub const SLI_RATIO: &str = "podgraph_slo_sli_ratio";
 
-/// Gauge: share of the error budget left over the SLO's period, in `[0, 1]`. Label: [`SLO`].
+/// Gauge: share of the error budget left over the SLO's period: 1 untouched, 0 spent,
+/// negative when overspent (-0.5 is 150 % consumed). Label: [`SLO`].
 pub const ERROR_BUDGET_REMAINING_RATIO: &str = "podgraph_slo_error_budget_remaining_ratio";
 
 /// Gauge: burn rate (error ratio over the allowed error ratio) per SLO and window; NaN
 /// while the window has no events. Labels: [`SLO`], [`WINDOW`].
 pub const BURN_RATE: &str = "podgraph_slo_burn_rate";
 
-/// Gauge: 1 while the alert fires, else 0. Labels: [`SLO`], [`ALERT`].
+/// Gauge: the alert's state, 0 inactive or resolved, 1 pending, 2 firing. Labels:
+/// [`SLO`], [`ALERT`].
 pub const ALERT_STATE: &str = "podgraph_slo_alert_state";
 
 /// Counter: valid SLI events counted per SLO, by outcome. Labels: [`SLO`], [`OUTCOME`].
@@ -60,7 +62,7 @@ pub fn describe() {
     describe_gauge!(
         ERROR_BUDGET_REMAINING_RATIO,
         Unit::Count,
-        "share of the error budget left over the SLO period"
+        "share of the error budget left over the SLO period, negative when overspent"
     );
     describe_gauge!(
         BURN_RATE,
@@ -70,7 +72,7 @@ pub fn describe() {
     describe_gauge!(
         ALERT_STATE,
         Unit::Count,
-        "1 while the burn-rate alert fires"
+        "state of a burn-rate alert: 0 inactive, 1 pending, 2 firing"
     );
     describe_counter!(EVENTS_TOTAL, Unit::Count, "valid SLI events by outcome");
     describe_gauge!(

@@ -11,6 +11,7 @@ use common::{minutes, start, tracker_at};
 use podgraph_slo::events::{EPISODE_PROCESSED, LLM_COST};
 use podgraph_slo::policy::{Notification, Notifier, WebhookNotifier};
 use podgraph_slo::spec::{ExtractionMode, WebhookConfig};
+use podgraph_slo::status::{AlertState, SloStatus};
 use podgraph_slo::{Admission, Clock, Event, ManualClock, PolicyEngine, SloError, SloSpec};
 
 fn spec(webhook: &str) -> SloSpec {
@@ -367,4 +368,71 @@ async fn run_loop_saves_and_stops_on_shutdown() {
     let saved: u64 = store.load(start()).unwrap().iter().map(|c| c.total).sum();
     assert_eq!(saved, 2, "the final save keeps the last event");
     assert!(tracker.last_status().is_some(), "the first tick evaluated");
+}
+
+#[tokio::test]
+async fn restored_state_keeps_the_freeze_and_alert_history() {
+    let clock = ManualClock::new(start());
+    let first = PolicyEngine::new(tracker_at(spec(NO_HOOK), &clock));
+    // 20 failures in 1020 episodes spend twice the 1 % budget: the freeze starts and
+    // the page alerts fire.
+    episodes(&first, &clock, 1000, 20);
+    let exhausted = first.evaluate().await;
+    let fired_at = clock.now();
+    assert!(!first.admission().is_allowed());
+
+    // 1100 more good episodes bring 5.7 % of the budget back: no longer exhausted, but
+    // below the 10 % at which the freeze is released.
+    clock.advance(minutes(10));
+    episodes(&first, &clock, 1100, 0);
+    let recovering = first.evaluate().await;
+    let success = recovering.slo("episode-success").unwrap();
+    assert!(success.budget.remaining_ratio > 0.0 && success.budget.remaining_ratio < 0.1);
+    assert!(
+        !first.admission().is_allowed(),
+        "release_at holds the freeze"
+    );
+
+    // A new process that sees the same counts keeps the freeze only with the earlier
+    // state restored.
+    let replay = |engine: &PolicyEngine| {
+        let tracker = engine.tracker();
+        tracker.record_outcomes(EPISODE_PROCESSED, &[], 1000, 20, fired_at);
+        tracker.record_outcomes(EPISODE_PROCESSED, &[], 1100, 0, clock.now());
+    };
+    let fresh = PolicyEngine::new(tracker_at(spec(NO_HOOK), &clock));
+    replay(&fresh);
+    let fresh_status = fresh.evaluate().await;
+    assert!(
+        fresh.admission().is_allowed(),
+        "without history it is released"
+    );
+
+    let restored = PolicyEngine::new(tracker_at(spec(NO_HOOK), &clock));
+    replay(&restored);
+    assert!(restored.restore(&recovering) >= 1);
+    assert!(restored.tracker().restore_alerts(&exhausted) >= 1);
+    let status = restored.evaluate().await;
+    assert!(!restored.admission().is_allowed(), "restored freeze holds");
+    let freeze = status
+        .slo("episode-success")
+        .unwrap()
+        .policies
+        .iter()
+        .find(|policy| policy.name == "freeze")
+        .expect("freeze is active");
+    assert_eq!(freeze.since, fired_at, "since survives the restart");
+
+    // The 1.96 % error ratio fired the ticket-slow alert (above 1 * 1 %) in the first
+    // process; at 0.94 % it resolves in the new one instead of never having fired.
+    let ticket = |status: &SloStatus| {
+        let alerts = &status.slo("episode-success").unwrap().alerts;
+        let alert = alerts.iter().find(|alert| alert.name == "ticket-slow");
+        alert.cloned().expect("default alert")
+    };
+    assert_eq!(ticket(&exhausted).state, AlertState::Firing);
+    assert_eq!(ticket(&fresh_status).state, AlertState::Inactive);
+    let resolved = ticket(&status);
+    assert_eq!(resolved.state, AlertState::Resolved);
+    assert_eq!(resolved.since, Some(clock.now()));
 }

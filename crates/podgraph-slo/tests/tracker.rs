@@ -505,16 +505,23 @@ fn gauges_and_counters_reach_the_recorder() {
         panic!("no burn-rate gauge")
     };
     assert!((burn.into_inner() - 100.0).abs() < 1e-9);
-    assert_eq!(
-        find(podgraph_slo::metrics::ERROR_BUDGET_REMAINING_RATIO, &[slo]),
-        Some(&DebugValue::Gauge(0.0.into()))
+    // 10 bad events where 99.9 % allows 0.1: 100 times the budget, so -99 is left.
+    let Some(DebugValue::Gauge(remaining)) =
+        find(podgraph_slo::metrics::ERROR_BUDGET_REMAINING_RATIO, &[slo])
+    else {
+        panic!("no budget gauge")
+    };
+    assert!(
+        (remaining.into_inner() + 99.0).abs() < 1e-6,
+        "{remaining:?}"
     );
     assert_eq!(
         find(
             podgraph_slo::metrics::ALERT_STATE,
             &[slo, ("alert", "page-fast")]
         ),
-        Some(&DebugValue::Gauge(1.0.into()))
+        Some(&DebugValue::Gauge(2.0.into())),
+        "a firing alert is 2"
     );
     // A window without events is NaN.
     let episode = ("slo", "episode-success");

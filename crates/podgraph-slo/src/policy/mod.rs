@@ -145,6 +145,41 @@ impl PolicyEngine {
         }
     }
 
+    /// Marks the policies listed as active in `previous`, a status computed earlier
+    /// (possibly by another process), as active since the instant recorded there.
+    /// Policies are matched by SLO, name and action; the others keep their state.
+    ///
+    /// A restarted process thereby keeps `release_at` hysteresis (a freeze released at
+    /// 10 % stays in force until the budget is back there) and does not announce again,
+    /// through logs and webhooks, a policy that an earlier process already activated.
+    /// Decisions change at the next [`PolicyEngine::evaluate`]. Returns the number of
+    /// policies restored.
+    pub fn restore(&self, previous: &SloStatus) -> usize {
+        let spec = self.tracker.spec();
+        let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut restored = 0;
+        for report in &previous.slos {
+            let Some((slo_index, slo)) = spec
+                .slos
+                .iter()
+                .enumerate()
+                .find(|(_, slo)| slo.name == report.name)
+            else {
+                continue;
+            };
+            for policy in &report.policies {
+                let position = slo.policies.iter().position(|candidate| {
+                    candidate.name == policy.name && candidate.action.as_str() == policy.action
+                });
+                if let Some(policy_index) = position {
+                    active.insert((slo_index, policy_index), policy.since);
+                    restored += 1;
+                }
+            }
+        }
+        restored
+    }
+
     /// The tracker.
     pub fn tracker(&self) -> &Arc<SloTracker> {
         &self.tracker

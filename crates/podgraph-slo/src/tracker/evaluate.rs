@@ -98,6 +98,36 @@ impl SloTracker {
         status
     }
 
+    /// Restores each alert's state and the instant it was entered from `previous`, a
+    /// status computed earlier, possibly by another process. Alerts are matched by SLO
+    /// and alert name; those missing from `previous` keep their state. A restarted
+    /// process thereby keeps `since` and a `pending` hold instead of starting every
+    /// alert inactive. The next [`SloTracker::evaluate`] moves them on from there.
+    /// Returns the number of alerts restored.
+    pub fn restore_alerts(&self, previous: &SloStatus) -> usize {
+        let mut trackings = self.alerts.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut restored = 0;
+        for report in &previous.slos {
+            let Some(&slo_index) = self.index.get(&report.name) else {
+                continue;
+            };
+            let (Some(slo), Some(trackings)) =
+                (self.spec.slos.get(slo_index), trackings.get_mut(slo_index))
+            else {
+                continue;
+            };
+            for alert in &report.alerts {
+                let position = slo.alerts.iter().position(|rule| rule.name == alert.name);
+                if let Some(tracking) = position.and_then(|i| trackings.get_mut(i)) {
+                    tracking.state = alert.state;
+                    tracking.since = alert.since;
+                    restored += 1;
+                }
+            }
+        }
+        restored
+    }
+
     /// Replaces the cached status, once the policy engine has added its decisions.
     pub(crate) fn set_last_status(&self, status: Arc<SloStatus>) {
         *self
@@ -438,19 +468,21 @@ fn publish(report: &SloReport) {
         )
         .set(window.burn_rate.unwrap_or(f64::NAN));
     }
+    // Unlike `remaining_ratio` in the report, the gauge goes below zero when the budget
+    // is overspent, so a dashboard shows by how much.
     metrics::gauge!(names::ERROR_BUDGET_REMAINING_RATIO, names::SLO => report.name.clone())
-        .set(report.budget.remaining_ratio);
+        .set(1.0 - report.budget.consumed_ratio);
     for alert in &report.alerts {
-        let firing = if alert.state == AlertState::Firing {
-            1.0
-        } else {
-            0.0
+        let state = match alert.state {
+            AlertState::Inactive | AlertState::Resolved => 0.0,
+            AlertState::Pending => 1.0,
+            AlertState::Firing => 2.0,
         };
         metrics::gauge!(
             names::ALERT_STATE,
             names::SLO => report.name.clone(),
             names::ALERT => alert.name.clone()
         )
-        .set(firing);
+        .set(state);
     }
 }
