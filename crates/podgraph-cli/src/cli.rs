@@ -51,8 +51,10 @@ pub(crate) enum Command {
     ///
     /// Episodes whose transcript and extractor version did not change since the last run
     /// are skipped, so running the same command again is cheap and an interrupted run
-    /// can simply be repeated. Exit codes: 0 all done, 1 error, 3 some episodes or feeds
-    /// failed (listed in the summary), 130 interrupted.
+    /// can simply be repeated. Every episode result counts toward the SLOs of
+    /// `podgraph slo status`, and a run is refused while an SLO policy freezes seeding.
+    /// Exit codes: 0 all done, 1 error, 3 some episodes or feeds failed (listed in the
+    /// summary), 4 refused by an SLO freeze, 130 interrupted.
     Seed(SeedArgs),
 
     /// Read the stored graph: search, entities with their mentions, episodes, quotes,
@@ -65,6 +67,10 @@ pub(crate) enum Command {
     /// Parse a feed, OPML file, transcript or chapters file and print what was found,
     /// with every repair the parser made.
     Inspect(InspectArgs),
+
+    /// Service level objectives: error budgets, burn rates, alerts and policies, the
+    /// Prometheus rules generated from them, and checks of the SLO spec.
+    Slo(SloArgs),
 }
 
 /// Arguments of `podgraph seed`.
@@ -117,6 +123,11 @@ pub(crate) struct SeedArgs {
     /// exporter's textfile collector or batch jobs.
     #[arg(long, value_name = "PATH")]
     pub(crate) metrics_file: Option<PathBuf>,
+
+    /// Seed even while an SLO policy freezes seeding (an operator override, logged as a
+    /// warning and counted in `podgraph_slo_forced_admissions_total`).
+    #[arg(long)]
+    pub(crate) override_freeze: bool,
 }
 
 /// Arguments of `podgraph query`.
@@ -267,4 +278,58 @@ pub(crate) enum InspectKind {
     Transcript,
     /// Podcasting 2.0 chapters JSON.
     Chapters,
+}
+
+/// Arguments of `podgraph slo`.
+#[derive(Debug, Args)]
+pub(crate) struct SloArgs {
+    /// SLO spec file [default: `[slo] spec` of the configuration, else the copy of
+    /// `config/slo.yaml` built into the binary].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub(crate) spec: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub(crate) command: SloCommand,
+}
+
+/// What `podgraph slo` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SloCommand {
+    /// Each SLO's SLI and burn rate per window, error budget, alerts and active
+    /// policies, from the state that `podgraph seed` keeps next to the database.
+    Status {
+        /// SQLite database file [default: as for `seed`]; the SLO state is read from
+        /// `<name>.slo.db` beside it, or from `[slo] state`.
+        #[arg(long, value_name = "PATH")]
+        db: Option<PathBuf>,
+
+        /// Print JSON instead of tables (the format is described in docs/slo.md).
+        #[arg(long)]
+        json: bool,
+
+        /// Show only this SLO.
+        #[arg(long, value_name = "NAME")]
+        slo: Option<String>,
+    },
+
+    /// Print or write the Prometheus recording and alerting rules generated from the spec.
+    Rules {
+        /// Generate one PrometheusRule resource for the Prometheus Operator instead of
+        /// the two rule files.
+        #[arg(long)]
+        kubernetes: bool,
+
+        /// Write the files into this directory (created when missing) instead of
+        /// printing them.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+
+        /// `metadata.namespace` of the PrometheusRule resource.
+        #[arg(long, value_name = "NAME", requires = "kubernetes")]
+        namespace: Option<String>,
+    },
+
+    /// Validate the spec and list every problem with its SLO and field. Exit code 1
+    /// when it is invalid.
+    Check,
 }

@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) tracing: podgraph_tracing::TracingConfig,
     /// Log lines; `RUST_LOG` overrides the filter.
     pub(crate) logging: podgraph_tracing::LogConfig,
+    /// Service level objectives: spec, state file and webhook.
+    pub(crate) slo: crate::slo::SloSection,
 }
 
 /// The `[pipeline]` section.
@@ -182,5 +184,6 @@ mod shipped_file_tests {
             defaults.tracing.max_queue_size
         );
         assert_eq!(config.logging, defaults.logging);
+        assert_eq!(config.slo, defaults.slo);
     }
 }

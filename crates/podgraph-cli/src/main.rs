@@ -1,7 +1,8 @@
 //! The `podgraph` command: turn podcast feeds and transcripts into a knowledge graph.
 //!
 //! Exit codes: 0 success; 1 error (nothing or not everything could be done); 2 invalid
-//! usage; 3 the run finished but some episodes failed; 130 interrupted by a signal.
+//! usage; 3 the run finished but some episodes failed; 4 seeding refused by an SLO
+//! freeze; 130 interrupted by a signal.
 
 mod cli;
 mod config;
@@ -9,6 +10,7 @@ mod inspect;
 mod output;
 mod query;
 mod seed;
+mod slo;
 mod telemetry;
 
 use std::process::ExitCode;
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
             Command::Query(args) => query::run(args, config).await,
             Command::Export(args) => query::export(args, config).await,
             Command::Inspect(args) => inspect::run(args).await,
+            Command::Slo(args) => slo::run(args, config).await,
         }
     });
 

@@ -50,6 +50,14 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
             format!("cannot create the database directory {}", parent.display())
         })?;
     }
+    let slo = crate::slo::SeedSlo::start(&config, &db_path, args.override_freeze).await?;
+    if let Some(refused) = slo.refusal() {
+        slo.finish().await;
+        if let Some(metrics) = metrics {
+            metrics.finish(args.metrics_file.as_deref())?;
+        }
+        return Ok(refused);
+    }
     let sqlite = SqliteStore::open(&db_path)
         .with_context(|| format!("cannot open database {}", db_path.display()))?;
     // Metrics sit closest to the store so that their latency excludes span bookkeeping.
@@ -81,7 +89,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
     }
 
     let pipeline_config = PipelineConfig {
-        concurrency: config.concurrency(),
+        concurrency: slo.concurrency(config.concurrency()),
         episode_deadline: Duration::from_secs(config.pipeline.episode_deadline_secs),
         force: args.force,
     };
@@ -90,6 +98,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         progress.clone(),
         Arc::new(MetricsObserver::new(MetricsObserver::DEFAULT_PODCAST_LIMIT)),
         Arc::new(TracingObserver),
+        slo.observer(),
     ]);
     let pipeline = Pipeline::new(
         store,
@@ -113,6 +122,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
     let mut summary = pipeline.run(jobs, &cancel).await;
     signals.abort();
     progress.finish();
+    slo.finish().await;
 
     for failure in &sources.failures {
         summary.record_feed_failure(&failure.source, failure.stage, failure.reason.clone());

@@ -204,6 +204,7 @@ impl EpisodeLoader for TranscriptLoader {
 
         // Try each candidate in order of preference; the first readable one wins.
         let mut failures = Vec::new();
+        let mut kinds = Vec::new();
         for (location, link_mime, language) in candidates {
             match self.fetch(&location).await {
                 Ok((bytes, content_type)) => {
@@ -218,10 +219,21 @@ impl EpisodeLoader for TranscriptLoader {
                         hash,
                     }));
                 }
-                Err(error) => failures.push(format!("{location}: {}", error.message)),
+                Err(error) => {
+                    kinds.push(error.kind);
+                    failures.push(format!("{location}: {}", error.message));
+                }
             }
         }
-        let kind = ErrorKind::Unavailable;
+        // One candidate that may work later (a timeout, a 5xx) makes the episode worth
+        // retrying. Otherwise the first rejection stands, such as a 404 (not found), so
+        // that error budgets can tell a broken link from an outage.
+        let kind = kinds
+            .iter()
+            .copied()
+            .find(|kind| kind.is_temporary())
+            .or_else(|| kinds.first().copied())
+            .unwrap_or(ErrorKind::Unavailable);
         Err(StageError::new(
             Stage::TranscriptFetch,
             kind,

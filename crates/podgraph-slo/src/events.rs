@@ -5,9 +5,10 @@
 //! uses them sets the threshold at or below which an event is good. Two SLOs can
 //! therefore share `episode.latency` with different thresholds.
 
-/// An episode finished processing: good when it was written, bad when it failed.
-/// Skipped episodes (unchanged, no transcript) are not valid events. Recorded by
-/// [`SloObserver`](crate::SloObserver).
+/// An episode finished processing: good when it was written, bad when it failed through
+/// podgraph's or a provider's fault. Skipped episodes (unchanged, no transcript) and
+/// episodes whose input was rejected (invalid, not found, unsupported) are not valid
+/// events. Recorded by [`SloObserver`](crate::SloObserver).
 pub const EPISODE_PROCESSED: &str = "episode.processed";
 
 /// Wall time of one processed episode, in seconds. Recorded by
@@ -64,7 +65,7 @@ pub const CATALOGUE: [EventDef; 7] = [
         name: EPISODE_PROCESSED,
         measure: Measure::Outcome,
         labels: &[],
-        description: "an episode finished processing (good: written, bad: failed)",
+        description: "an episode finished processing (good: written, bad: failed through podgraph's or a provider's fault)",
     },
     EventDef {
         name: EPISODE_LATENCY,

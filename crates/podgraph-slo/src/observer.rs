@@ -21,8 +21,12 @@ pub const PROVIDER_STORE: &str = "store";
 
 /// A [`PipelineObserver`] that records SLI events:
 ///
-/// - `episode.processed`: good for a written episode, bad for a failed one; skipped
-///   episodes are not counted;
+/// - `episode.processed`: good for a written episode, bad for one that failed through
+///   podgraph's or a provider's fault (timeout, unavailable, conflict, limit,
+///   permission, unexpected). Skipped episodes and episodes whose input was rejected
+///   (invalid input, not found, unsupported: an empty transcript file, a transcript link
+///   that returns 404) are not counted: they say nothing about podgraph's health, and a
+///   re-run would count the same broken input again;
 /// - `episode.latency`: the wall time of each written episode;
 /// - `ingest.freshness`: for written episodes published after the observer's
 ///   `fresh_after` instant (by default its creation), the time from publication to now,
@@ -102,8 +106,10 @@ impl PipelineObserver for SloObserver {
                 }
             }
             EpisodeOutcome::Failed(error) => {
-                self.tracker
-                    .record(&Event::outcome(EPISODE_PROCESSED, false));
+                if is_provider_fault(error.kind) {
+                    self.tracker
+                        .record(&Event::outcome(EPISODE_PROCESSED, false));
+                }
                 self.provider_call(error.stage, !is_provider_fault(error.kind));
             }
             EpisodeOutcome::Skipped(_) => {}
