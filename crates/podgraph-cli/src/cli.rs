@@ -52,9 +52,9 @@ pub(crate) enum Command {
     /// Episodes whose transcript and extractor version did not change since the last run
     /// are skipped, so running the same command again is cheap and an interrupted run
     /// can simply be repeated. Every episode result counts toward the SLOs of
-    /// `podgraph slo status`, and a run is refused while an SLO policy freezes seeding.
+    /// `podgraph slo status`, and a run is rejected while an SLO policy freezes seeding.
     /// Exit codes: 0 all done, 1 error, 3 some episodes or feeds failed (listed in the
-    /// summary), 4 refused by an SLO freeze, 130 interrupted.
+    /// summary), 4 rejected by an SLO freeze, 130 interrupted.
     Seed(SeedArgs),
 
     /// Read the stored graph: search, entities with their mentions, episodes, quotes,
@@ -292,7 +292,7 @@ pub(crate) struct SloArgs {
     pub(crate) command: SloCommand,
 }
 
-/// What `podgraph slo` does.
+/// Subcommands of `podgraph slo`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SloCommand {
     /// Each SLO's SLI and burn rate per window, error budget, alerts and active

@@ -1,7 +1,7 @@
 //! The `podgraph` command: turn podcast feeds and transcripts into a knowledge graph.
 //!
 //! Exit codes: 0 success; 1 error (nothing or not everything could be done); 2 invalid
-//! usage; 3 the run finished but some episodes failed; 4 seeding refused by an SLO
+//! usage; 3 the run finished but some episodes failed; 4 seeding rejected by an SLO
 //! freeze; 130 interrupted by a signal.
 
 mod cli;

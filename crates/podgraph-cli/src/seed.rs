@@ -51,12 +51,12 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         })?;
     }
     let slo = crate::slo::SeedSlo::start(&config, &db_path, args.override_freeze).await?;
-    if let Some(refused) = slo.refusal() {
+    if let Some(rejected) = slo.rejection() {
         slo.finish().await;
         if let Some(metrics) = metrics {
             metrics.finish(args.metrics_file.as_deref())?;
         }
-        return Ok(refused);
+        return Ok(rejected);
     }
     let sqlite = SqliteStore::open(&db_path)
         .with_context(|| format!("cannot open database {}", db_path.display()))?;

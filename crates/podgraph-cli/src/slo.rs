@@ -2,10 +2,11 @@
 //! episode results, keeping the error budgets in a state file next to the database,
 //! and enforcing the budget policies before and after each run.
 //!
-//! A seeding run is a short process, so everything the policies depend on outlives it:
-//! bucket counts go to a SQLite state file ([`SqliteStateStore`]) and the last
-//! evaluation (alert states, active policies and when they started) to a JSON snapshot
-//! beside it. The next run, and `podgraph slo status`, restore both before evaluating.
+//! A seeding run is a short process, so everything the policies depend on must outlive
+//! it. Bucket counts go to a SQLite state file ([`SqliteStateStore`]). The last
+//! evaluation (alert states, active policies and when they started) goes to a JSON
+//! snapshot beside it. The next run, and `podgraph slo status`, restore both before
+//! evaluating.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,7 +36,7 @@ use crate::cli::{SloArgs, SloCommand};
 use crate::config::Config;
 use crate::output::table;
 
-/// Exit code of `podgraph seed` when an SLO freeze refuses the run.
+/// Exit code of `podgraph seed` when an SLO freeze rejects the run.
 pub(crate) const EXIT_FROZEN: u8 = 4;
 
 /// Environment variable that sets the SLO clock, for tests: an RFC 3339 instant such as
@@ -91,7 +92,8 @@ fn load_spec(flag: Option<&Path>, config: &Config) -> Result<SloSpec, SloError> 
     }
 }
 
-/// The SLO state file: `[slo] state`, else `<database stem>.slo.db` beside the database.
+/// Returns the SLO state file: `[slo] state`, else `<database stem>.slo.db` beside the
+/// database.
 ///
 /// NOTE: the state cannot live in the graph database itself, because the graph store and
 /// the SLO state store both keep their schema version in `PRAGMA user_version`.
@@ -105,7 +107,8 @@ fn state_path(config: &Config, db: &Path) -> PathBuf {
     db.with_file_name(format!("{stem}.slo.db"))
 }
 
-/// The snapshot of the last evaluation, `<state stem>-status.json` beside the state file.
+/// Returns the file of the last evaluation's snapshot, `<state stem>-status.json` beside
+/// the state file.
 fn snapshot_path(state: &Path) -> PathBuf {
     let stem = state
         .file_stem()
@@ -113,7 +116,7 @@ fn snapshot_path(state: &Path) -> PathBuf {
     state.with_file_name(format!("{stem}-status.json"))
 }
 
-/// The SLO clock: the system clock, or the one [`CLOCK_ENV`] sets.
+/// Returns the SLO clock: the system clock, or the one [`CLOCK_ENV`] sets.
 fn clock() -> Result<Arc<dyn Clock>> {
     let Some(text) = std::env::var(CLOCK_ENV)
         .ok()
@@ -281,9 +284,9 @@ impl SeedSlo {
         })
     }
 
-    /// Decides whether the run may start. When a freeze refuses it, prints the SLO, the
+    /// Decides whether the run may start. When a freeze rejects it, prints the SLO, the
     /// reason and when to retry, and returns [`EXIT_FROZEN`].
-    pub(crate) fn refusal(&self) -> Option<ExitCode> {
+    pub(crate) fn rejection(&self) -> Option<ExitCode> {
         let admission = self.engine.admission();
         let Admission::Frozen { reason, .. } = &admission else {
             return None;
@@ -296,8 +299,8 @@ impl SeedSlo {
             .now()
             .checked_add_signed(TimeDelta::seconds(i64::try_from(seconds).unwrap_or(0)))
             .map_or_else(String::new, |at| format!(" at {}", rfc3339(at)));
-        tracing::error!(target: "podgraph::slo", retry_after_s = seconds, "seeding refused: {reason}");
-        eprintln!("podgraph: seeding refused: {reason}");
+        tracing::error!(target: "podgraph::slo", retry_after_s = seconds, "seeding rejected: {reason}");
+        eprintln!("podgraph: seeding rejected: {reason}");
         eprintln!(
             "podgraph: retry{retry_at} (in {}), or run again with --override-freeze to seed anyway",
             format_duration(Duration::from_secs(seconds))
@@ -338,8 +341,8 @@ impl SeedSlo {
 
     /// Stops the periodic evaluation (which saves the counts), evaluates once more so
     /// that policies the run triggered take effect and send their notifications, and
-    /// writes the snapshot for the next run. Failures are logged: the graph is written
-    /// whatever happens to the SLO state.
+    /// writes the snapshot for the next run. Failures are logged and not returned,
+    /// because the run's graph is already written by then.
     pub(crate) async fn finish(mut self) {
         if let Some((stop, task)) = self.evaluation.take() {
             let _ = stop.send(());
@@ -393,7 +396,7 @@ impl Notifier for ReadOnly {
 struct StatusDocument<'a> {
     /// Format version, [`STATUS_FORMAT_VERSION`].
     version: u32,
-    /// Where the spec came from: a path or `<embedded>`.
+    /// Origin of the spec: a path or `<embedded>`.
     spec: &'a str,
     /// The SLO state file read.
     state_file: String,

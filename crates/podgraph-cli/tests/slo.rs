@@ -18,15 +18,16 @@ use support::{Run, SHORT, Workspace, copy_file, fixture};
 /// The SLO clock of the first run; later runs add minutes or days.
 const T0: &str = "2025-06-10T12:00:00Z";
 
-/// A transcript link that the test server answers with 500.
+/// A transcript link to which the test server responds with 500.
 const OUTAGE: &str = "/transcripts/1.vtt";
 
 /// Path of the test webhook; it plays the part of the token a chat webhook URL carries.
 const HOOK_PATH: &str = "/hooks/secret-token";
 
 /// Writes a feed with one episode whose transcript link points at `path` on `server`.
-/// Below `/transcripts/` the server answers 500, a failure that is the provider's fault
-/// and spends the budget; elsewhere 404, which rejects the input and does not.
+/// Below `/transcripts/` the server responds with 500, a failure that is the provider's
+/// fault and spends the budget. Elsewhere it responds with 404, which rejects the input
+/// and does not.
 fn feed_linking(work: &Workspace, server: &TestServer, path: &str) -> PathBuf {
     let feed = work.join("outage.xml");
     let xml = format!(
@@ -51,8 +52,8 @@ fn feed_linking(work: &Workspace, server: &TestServer, path: &str) -> PathBuf {
     feed
 }
 
-/// A directory with one podcast whose only episode has an empty transcript: the input
-/// is rejected, which is not podgraph's fault.
+/// Creates a directory with one podcast whose only episode has an empty transcript. The
+/// input is rejected, which is not podgraph's fault.
 fn broken_input(work: &Workspace) -> PathBuf {
     let shows = work.join("shows");
     copy_file(
@@ -106,7 +107,8 @@ fn policies(report: &Value) -> Vec<&str> {
 }
 
 /// An HTTP server on a loopback port. It records the JSON bodies POSTed to
-/// [`HOOK_PATH`] and answers 200, and answers every `GET /transcripts/...` with 500.
+/// [`HOOK_PATH`] and responds with 200. It responds to every `GET /transcripts/...`
+/// with 500.
 struct TestServer {
     address: SocketAddr,
     bodies: Arc<Mutex<Vec<Value>>>,
@@ -234,20 +236,20 @@ fn exhausted_budget_freezes_seeding() {
         "{exposition}"
     );
 
-    // The next run is refused before it reads anything.
-    let refused = seed_at(&work, "2025-06-10T12:01:00Z", &config, &source, &[]).expect_code(4);
-    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    // The next run is rejected before it reads anything.
+    let rejected = seed_at(&work, "2025-06-10T12:01:00Z", &config, &source, &[]).expect_code(4);
+    assert!(rejected.stdout.is_empty(), "{}", rejected.stdout);
     for expected in [
-        "seeding refused",
+        "seeding rejected",
         "SLO episode-success",
         "error budget exhausted",
         "retry at 2025-07-10T12:00:00Z",
         "--override-freeze",
     ] {
         assert!(
-            refused.stderr.contains(expected),
+            rejected.stderr.contains(expected),
             "missing {expected:?} in:\n{}",
-            refused.stderr
+            rejected.stderr
         );
     }
 
@@ -377,7 +379,7 @@ fn rejected_input_does_not_spend_the_budget() {
     let config = work.join("podgraph.toml");
     std::fs::write(&config, "").expect("write the configuration");
 
-    // Both runs fail on the empty transcript, and neither is refused.
+    // Both runs fail on the empty transcript, and neither is rejected.
     seed_at(&work, T0, &config, &source, &[]).expect_code(3);
     seed_at(&work, "2025-06-10T12:01:00Z", &config, &source, &[]).expect_code(3);
 

@@ -226,7 +226,7 @@ impl EpisodeLoader for TranscriptLoader {
             }
         }
         // One candidate that may work later (a timeout, a 5xx) makes the episode worth
-        // retrying. Otherwise the first rejection stands, such as a 404 (not found), so
+        // retrying. Otherwise the kind of the first failure is kept, such as a 404 (not found), so
         // that error budgets can tell a broken link from an outage.
         let kind = kinds
             .iter()

@@ -25,8 +25,8 @@ pub const PROVIDER_STORE: &str = "store";
 ///   podgraph's or a provider's fault (timeout, unavailable, conflict, limit,
 ///   permission, unexpected). Skipped episodes and episodes whose input was rejected
 ///   (invalid input, not found, unsupported: an empty transcript file, a transcript link
-///   that returns 404) are not counted: they say nothing about podgraph's health, and a
-///   re-run would count the same broken input again;
+///   that returns 404) are not counted, because they do not reflect podgraph's health
+///   and a re-run would count the same broken input again;
 /// - `episode.latency`: the wall time of each written episode;
 /// - `ingest.freshness`: for written episodes published after the observer's
 ///   `fresh_after` instant (by default its creation), the time from publication to now,

@@ -387,13 +387,14 @@ async fn restored_state_keeps_the_freeze_and_alert_history() {
     episodes(&first, &clock, 1100, 0);
     let recovering = first.evaluate().await;
     let success = recovering.slo("episode-success").unwrap();
-    assert!(success.budget.remaining_ratio > 0.0 && success.budget.remaining_ratio < 0.1);
+    assert!(success.budget.remaining_ratio > 0.0, "{:?}", success.budget);
+    assert!(success.budget.remaining_ratio < 0.1, "{:?}", success.budget);
     assert!(
         !first.admission().is_allowed(),
         "release_at holds the freeze"
     );
 
-    // A new process that sees the same counts keeps the freeze only with the earlier
+    // A new process that loads the same counts keeps the freeze only with the earlier
     // state restored.
     let replay = |engine: &PolicyEngine| {
         let tracker = engine.tracker();
@@ -424,7 +425,8 @@ async fn restored_state_keeps_the_freeze_and_alert_history() {
     assert_eq!(freeze.since, fired_at, "since survives the restart");
 
     // The 1.96 % error ratio fired the ticket-slow alert (above 1 * 1 %) in the first
-    // process; at 0.94 % it resolves in the new one instead of never having fired.
+    // process. At 0.94 % it resolves in the new one, which without history would show it
+    // as never fired.
     let ticket = |status: &SloStatus| {
         let alerts = &status.slo("episode-success").unwrap().alerts;
         let alert = alerts.iter().find(|alert| alert.name == "ticket-slow");
