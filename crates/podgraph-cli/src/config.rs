@@ -72,7 +72,8 @@ impl Config {
     }
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
-    /// `PODGRAPH_FETCH_ALLOW_PRIVATE` and `PODGRAPH_FETCH_MAX_BODY_BYTES`.
+    /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES`, `PODGRAPH_SLO_SPEC`
+    /// and `PODGRAPH_SLO_STATE`.
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(PathBuf::from(db));
@@ -88,6 +89,12 @@ impl Config {
         }
         if let Some(value) = var("PODGRAPH_FETCH_MAX_BODY_BYTES") {
             self.fetch.max_body_bytes = parse_env("PODGRAPH_FETCH_MAX_BODY_BYTES", &value)?;
+        }
+        if let Some(spec) = var("PODGRAPH_SLO_SPEC").filter(|v| !v.is_empty()) {
+            self.slo.spec = Some(PathBuf::from(spec));
+        }
+        if let Some(state) = var("PODGRAPH_SLO_STATE").filter(|v| !v.is_empty()) {
+            self.slo.state = Some(PathBuf::from(state));
         }
         Ok(())
     }

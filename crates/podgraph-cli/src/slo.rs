@@ -720,6 +720,20 @@ mod tests {
     }
 
     #[test]
+    fn environment_overrides_spec_and_state() {
+        let mut config: Config =
+            toml::from_str("[slo]\nspec = \"file.yaml\"\nstate = \"file.db\"\n").unwrap();
+        let env = |name: &str| match name {
+            "PODGRAPH_SLO_SPEC" => Some("env.yaml".to_owned()),
+            "PODGRAPH_SLO_STATE" => Some("env.db".to_owned()),
+            _ => None,
+        };
+        config.apply_env(env).unwrap();
+        assert_eq!(config.slo.spec, Some(PathBuf::from("env.yaml")));
+        assert_eq!(config.slo.state, Some(PathBuf::from("env.db")));
+    }
+
+    #[test]
     fn shifted_clock_starts_at_its_instant() {
         let start = DateTime::parse_from_rfc3339("2025-06-01T12:00:00Z")
             .unwrap()
