@@ -214,6 +214,46 @@ async fn blocking<T: Send + 'static>(
         .map_err(anyhow::Error::from)
 }
 
+/// Creates a tracker of `spec` on the state file `state` and loads its counts. Returns
+/// the tracker and the number of buckets read. Without `create`, a missing state file
+/// is left missing and the tracker starts empty.
+async fn load_tracker(
+    spec: SloSpec,
+    state: &Path,
+    create: bool,
+) -> Result<(Arc<SloTracker>, usize)> {
+    let store = if create || state.is_file() {
+        let path = state.to_owned();
+        let store = blocking(move || SqliteStateStore::open(path))
+            .await
+            .with_context(|| format!("cannot open the SLO state file {}", state.display()))?;
+        Some(Arc::new(store) as Arc<dyn SloStateStore>)
+    } else {
+        None
+    };
+    let tracker = Arc::new(SloTracker::with_config(
+        spec,
+        clock()?,
+        TrackerConfig::default(),
+        store,
+    ));
+    let loader = Arc::clone(&tracker);
+    let buckets = blocking(move || loader.load())
+        .await
+        .with_context(|| format!("cannot load the SLO state from {}", state.display()))?;
+    Ok((tracker, buckets))
+}
+
+/// Restores the alert states and active policies of the snapshot at `snapshot`, when
+/// there is one.
+fn restore(engine: &PolicyEngine, snapshot: &Path) {
+    if let Some(previous) = read_snapshot(snapshot) {
+        let alerts = engine.tracker().restore_alerts(&previous);
+        let policies = engine.restore(&previous);
+        tracing::debug!(target: "podgraph::slo", alerts, policies, evaluated_at = %rfc3339(previous.evaluated_at), "slo alert and policy state restored");
+    }
+}
+
 /// The SLO side of one `podgraph seed` run.
 pub(crate) struct SeedSlo {
     engine: Arc<PolicyEngine>,
@@ -237,27 +277,13 @@ impl SeedSlo {
         let spec = load_spec(None, config)?;
         let state = state_path(config, db);
         let snapshot = snapshot_path(&state);
-        let store_path = state.clone();
-        let store = blocking(move || SqliteStateStore::open(store_path)).await?;
-        let tracker = Arc::new(SloTracker::with_config(
-            spec,
-            clock()?,
-            TrackerConfig::default(),
-            Some(Arc::new(store) as Arc<dyn SloStateStore>),
-        ));
-        let loader = Arc::clone(&tracker);
-        let buckets = blocking(move || loader.load())
-            .await
-            .with_context(|| format!("cannot load the SLO state from {}", state.display()))?;
+        let (tracker, buckets) = load_tracker(spec, &state, true).await?;
 
         let mut engine = PolicyEngine::new(Arc::clone(&tracker));
         if let Some(notifier) = webhook(tracker.spec(), config)? {
             engine = engine.with_notifier(Arc::new(notifier));
         }
-        if let Some(previous) = read_snapshot(&snapshot) {
-            tracker.restore_alerts(&previous);
-            engine.restore(&previous);
-        }
+        restore(&engine, &snapshot);
         if override_freeze {
             engine.force(true);
         }
@@ -297,7 +323,12 @@ impl SeedSlo {
             .tracker()
             .clock()
             .now()
-            .checked_add_signed(TimeDelta::seconds(i64::try_from(seconds).unwrap_or(0)))
+            .checked_add_signed(
+                i64::try_from(seconds)
+                    .ok()
+                    .and_then(TimeDelta::try_seconds)
+                    .unwrap_or(TimeDelta::zero()),
+            )
             .map_or_else(String::new, |at| format!(" at {}", rfc3339(at)));
         tracing::error!(target: "podgraph::slo", retry_after_s = seconds, "seeding rejected: {reason}");
         eprintln!("podgraph: seeding rejected: {reason}");
@@ -427,29 +458,10 @@ async fn status(
     let db = db.unwrap_or_else(|| config.db_path());
     let state = state_path(config, &db);
     let state_found = state.is_file();
-    // Opening would create the file, and a status query should leave no trace.
-    let store = if state_found {
-        let path = state.clone();
-        let store = blocking(move || SqliteStateStore::open(path)).await?;
-        Some(Arc::new(store) as Arc<dyn SloStateStore>)
-    } else {
-        None
-    };
-    let tracker = Arc::new(SloTracker::with_config(
-        spec,
-        clock()?,
-        TrackerConfig::default(),
-        store,
-    ));
-    let loader = Arc::clone(&tracker);
-    blocking(move || loader.load())
-        .await
-        .with_context(|| format!("cannot load the SLO state from {}", state.display()))?;
+    // A status query leaves no trace, so a missing state file is not created.
+    let (tracker, _) = load_tracker(spec, &state, false).await?;
     let engine = PolicyEngine::new(Arc::clone(&tracker)).with_notifier(Arc::new(ReadOnly));
-    if let Some(previous) = read_snapshot(&snapshot_path(&state)) {
-        tracker.restore_alerts(&previous);
-        engine.restore(&previous);
-    }
+    restore(&engine, &snapshot_path(&state));
     let mut status = engine.evaluate().await;
     if let Some(name) = only {
         status.slos.retain(|report| report.name == name);
