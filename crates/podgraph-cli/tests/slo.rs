@@ -321,8 +321,14 @@ fn exhausted_budget_freezes_seeding() {
         assert!(table.stdout.contains(expected), "{}", table.stdout);
     }
 
-    // A month later the failures have left the 30-day period and seeding runs again.
+    // A month later the failures have left the 30-day period: the policies are released
+    // (and the release is announced) before seeding runs again, and the run's own
+    // failure fires the page anew.
     seed_at(&work, "2025-07-11T12:00:00Z", &config, &source, &[]).expect_code(3);
+    let resolved = hook.received("episode-success", "resolved");
+    assert_eq!(resolved.len(), 1, "{resolved:?}");
+    assert_eq!(resolved[0]["policy"], "notify-on-page");
+    assert_eq!(hook.received("episode-success", "firing").len(), 2);
 }
 
 #[test]
