@@ -404,6 +404,27 @@ fn rejected_input_does_not_spend_the_budget() {
 }
 
 #[test]
+fn status_without_state_creates_nothing() {
+    let work = Workspace::new();
+    let config = work.join("podgraph.toml");
+    std::fs::write(&config, "").expect("write the configuration");
+
+    let status = status_at(&work, T0, &config);
+    assert_eq!(status["state_found"], false);
+    assert_eq!(status["spec"], "<embedded>");
+    assert_eq!(status["admission"]["decision"], "allowed");
+    assert_eq!(status["slos"].as_array().map(Vec::len), Some(10));
+    assert_eq!(
+        slo(&status, "api-availability")["budget"]["remaining_ratio"],
+        1.0
+    );
+    assert!(
+        !work.join("podgraph.slo.db").exists(),
+        "status created the state file"
+    );
+}
+
+#[test]
 fn rules_output_equals_committed_files() {
     let work = Workspace::new();
     let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/prometheus");
