@@ -283,8 +283,8 @@ pub(crate) enum InspectKind {
 /// Arguments of `podgraph slo`.
 #[derive(Debug, Args)]
 pub(crate) struct SloArgs {
-    /// SLO spec file [default: `[slo] spec` of the configuration, else the copy of
-    /// `config/slo.yaml` built into the binary].
+    /// SLO spec file [default: `PODGRAPH_SLO_SPEC`, else `[slo] spec` of the
+    /// configuration, else the copy of `config/slo.yaml` built into the binary].
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) spec: Option<PathBuf>,
 
@@ -295,7 +295,7 @@ pub(crate) struct SloArgs {
 /// Subcommands of `podgraph slo`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum SloCommand {
-    /// Each SLO's SLI and burn rate per window, error budget, alerts and active
+    /// Show each SLO's SLI and burn rate per window, error budget, alerts and active
     /// policies, from the state that `podgraph seed` keeps next to the database.
     Status {
         /// SQLite database file [default: as for `seed`]; the SLO state is read from
