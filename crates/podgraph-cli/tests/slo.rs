@@ -63,6 +63,23 @@ fn broken_input(work: &Workspace) -> PathBuf {
     shows
 }
 
+/// Writes the shipped `config/slo.yaml` with the freeze of episode-success waiting for
+/// `min_events` valid events instead of 200, and returns its path.
+fn shipped_spec_with_freeze_after(work: &Workspace, min_events: u64) -> PathBuf {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/slo.yaml");
+    let text = std::fs::read_to_string(&shipped).expect("read config/slo.yaml");
+    let guard = "        min_events: 200\n";
+    assert_eq!(
+        text.matches(guard).count(),
+        1,
+        "config/slo.yaml should set min_events: 200 on one policy, the freeze"
+    );
+    let spec = work.join("slo.yaml");
+    let lowered = text.replace(guard, &format!("        min_events: {min_events}\n"));
+    std::fs::write(&spec, lowered).expect("write the spec");
+    spec
+}
+
 /// Builds `podgraph ARGS` with the SLO clock at `now` and the configuration `config`.
 fn at(work: &Workspace, now: &str, config: &Path, args: &[&str]) -> Command {
     let mut command = work.command(["--config".as_ref(), config.as_os_str()]);
@@ -199,10 +216,16 @@ fn exhausted_budget_freezes_seeding() {
     let work = Workspace::new();
     let hook = TestServer::start();
     let source = feed_linking(&work, &hook, OUTAGE);
+    // The shipped freeze waits for 200 episodes; this one waits for 2.
+    let spec = shipped_spec_with_freeze_after(&work, 2);
     let config = work.join("podgraph.toml");
     std::fs::write(
         &config,
-        format!("[slo]\nwebhook_url = \"{}\"\n", hook.url(HOOK_PATH)),
+        format!(
+            "[slo]\nspec = {:?}\nwebhook_url = \"{}\"\n",
+            spec,
+            hook.url(HOOK_PATH)
+        ),
     )
     .expect("write the configuration");
     let metrics = work.join("seed.prom");
@@ -235,15 +258,54 @@ fn exhausted_budget_freezes_seeding() {
         exposition.contains("podgraph_slo_events_total{slo=\"episode-success\",outcome=\"bad\"} 1"),
         "{exposition}"
     );
+    assert!(
+        exposition.contains("# HELP podgraph_slo_events_total Valid SLI events"),
+        "{exposition}"
+    );
 
-    // The next run is rejected before it reads anything.
-    let rejected = seed_at(&work, "2025-06-10T12:01:00Z", &config, &source, &[]).expect_code(4);
+    // One event is below the freeze's minimum: the page fires, but seeding goes on.
+    let status = status_at(&work, "2025-06-10T12:00:30Z", &config);
+    assert_eq!(status["admission"]["decision"], "allowed");
+    let success = slo(&status, "episode-success");
+    assert_eq!(success["budget"]["overspent"], true);
+    assert_eq!(success["budget"]["sample_events"], 1);
+    assert!(
+        !policies(success).contains(&"freeze-when-exhausted"),
+        "{success}"
+    );
+    let held_freeze = success["held_policies"]
+        .as_array()
+        .and_then(|list| list.iter().find(|p| p["name"] == "freeze-when-exhausted"))
+        .unwrap_or_else(|| panic!("the freeze is not held in {success}"));
+    assert_eq!(held_freeze["min_events"], 2);
+    let mut table = at(
+        &work,
+        "2025-06-10T12:00:30Z",
+        &config,
+        &["slo", "status", "--slo", "episode-success", "--db"],
+    );
+    table.arg(work.db());
+    let table = work.run_command(table, SHORT).expect_code(0);
+    assert!(
+        table.stdout.contains(
+            "held policy freeze-when-exhausted (freeze): error budget exhausted, but it waits for 2 valid events in the period (1 so far)"
+        ),
+        "{}",
+        table.stdout
+    );
+
+    // The second failure reaches the minimum, and the run's last evaluation freezes.
+    seed_at(&work, "2025-06-10T12:01:00Z", &config, &source, &[]).expect_code(3);
+
+    // The next run is rejected before it reads anything. The freeze lifts once both
+    // failures have left the 30-day period.
+    let rejected = seed_at(&work, "2025-06-10T12:02:00Z", &config, &source, &[]).expect_code(4);
     assert!(rejected.stdout.is_empty(), "{}", rejected.stdout);
     for expected in [
         "seeding rejected",
         "SLO episode-success",
         "error budget exhausted",
-        "retry at 2025-07-10T12:00:00Z",
+        "retry at 2025-07-10T12:01:00Z",
         "--override-freeze",
     ] {
         assert!(
@@ -256,7 +318,7 @@ fn exhausted_budget_freezes_seeding() {
     // An operator can override the freeze; the override is logged.
     let forced = seed_at(
         &work,
-        "2025-06-10T12:02:00Z",
+        "2025-06-10T12:03:00Z",
         &config,
         &source,
         &["--override-freeze"],
@@ -275,28 +337,32 @@ fn exhausted_budget_freezes_seeding() {
         "a policy already announced is not announced again by later runs"
     );
 
-    // Both failures count, across processes.
-    let status = status_at(&work, "2025-06-10T12:03:00Z", &config);
+    // Every failure counts, across processes.
+    let status = status_at(&work, "2025-06-10T12:04:00Z", &config);
     assert_eq!(status["version"], 1);
     assert_eq!(status["state_found"], true);
     assert_eq!(status["admission"]["decision"], "frozen");
     let success = slo(&status, "episode-success");
-    assert_eq!(success["budget"]["bad_events"], 2);
-    assert_eq!(success["budget"]["total_events"], 2);
+    assert_eq!(success["budget"]["bad_events"], 3);
+    assert_eq!(success["budget"]["total_events"], 3);
     assert_eq!(success["budget"]["overspent"], true);
     assert_eq!(success["budget"]["burn_rate"], 200.0);
+    let held: Vec<&Value> = success["held_policies"]
+        .as_array()
+        .map(|list| list.iter().map(|p| &p["name"]).collect())
+        .unwrap_or_default();
     assert!(
-        policies(success).contains(&"freeze-when-exhausted"),
+        !held.iter().any(|name| **name == "freeze-when-exhausted"),
         "{success}"
     );
     let freeze = success["policies"]
         .as_array()
         .and_then(|list| list.iter().find(|p| p["name"] == "freeze-when-exhausted"))
-        .expect("freeze policy");
+        .unwrap_or_else(|| panic!("no active freeze in {success}"));
     let since = freeze["since"].as_str().expect("since");
     assert!(
-        since.starts_with("2025-06-10T12:00:"),
-        "the freeze started with the first run: {since}"
+        since.starts_with("2025-06-10T12:01:"),
+        "the freeze started with the second run: {since}"
     );
     let page_slow = success["alerts"]
         .as_array()
@@ -306,7 +372,7 @@ fn exhausted_budget_freezes_seeding() {
 
     let mut table = at(
         &work,
-        "2025-06-10T12:03:00Z",
+        "2025-06-10T12:04:00Z",
         &config,
         &["slo", "status", "--slo", "episode-success", "--db"],
     );
@@ -323,12 +389,14 @@ fn exhausted_budget_freezes_seeding() {
 
     // A month later the failures have left the 30-day period: the policies are released
     // (and the release is announced) before seeding runs again, and the run's own
-    // failure fires the page anew.
+    // failure fires the page anew, without freezing.
     seed_at(&work, "2025-07-11T12:00:00Z", &config, &source, &[]).expect_code(3);
     let resolved = hook.received("episode-success", "resolved");
     assert_eq!(resolved.len(), 1, "{resolved:?}");
     assert_eq!(resolved[0]["policy"], "notify-on-page");
     assert_eq!(hook.received("episode-success", "firing").len(), 2);
+    let status = status_at(&work, "2025-07-11T12:01:00Z", &config);
+    assert_eq!(status["admission"]["decision"], "allowed");
 }
 
 #[test]
@@ -348,6 +416,7 @@ fn degrade_policy_lowers_concurrency() {
         when: budget_exhausted
         action: degrade
         degrade: { max_concurrency: 1, extraction: local }
+        min_events: 1
 ",
     )
     .expect("write the spec");

@@ -51,6 +51,10 @@ pub mod label {
     pub const WINDOW: &str = "window";
     /// An SLO alert name.
     pub const ALERT: &str = "alert";
+    /// An SLO policy name, unique within its SLO.
+    pub const POLICY: &str = "policy";
+    /// An SLO policy action: `warn`, `notify`, `freeze` or `degrade`.
+    pub const ACTION: &str = "action";
     /// The podgraph version.
     pub const VERSION: &str = "version";
     /// The version of the compiler that built podgraph.
@@ -61,7 +65,7 @@ pub mod label {
     /// Every label name, for checks and documentation.
     pub const ALL: &[&str] = &[
         STAGE, ERROR_KIND, OUTCOME, REASON, PODCAST, PROVIDER, OPERATION, MODEL, TOKEN_TYPE, STATE,
-        LABEL, METHOD, ROUTE, STATUS, SLO, WINDOW, ALERT, VERSION, RUSTC, TARGET,
+        LABEL, METHOD, ROUTE, STATUS, SLO, WINDOW, ALERT, POLICY, ACTION, VERSION, RUSTC, TARGET,
     ];
 }
 
@@ -343,8 +347,8 @@ const fn histogram(
 
 use MetricUnit::{Bytes, Count, Ratio, Seconds, Unitless, Usd};
 use label::{
-    ALERT, ERROR_KIND, LABEL, METHOD, MODEL, OPERATION, OUTCOME, PODCAST, PROVIDER, REASON, ROUTE,
-    RUSTC, SLO, STAGE, STATE, STATUS, TARGET, TOKEN_TYPE, VERSION, WINDOW,
+    ACTION, ALERT, ERROR_KIND, LABEL, METHOD, MODEL, OPERATION, OUTCOME, PODCAST, POLICY, PROVIDER,
+    REASON, ROUTE, RUSTC, SLO, STAGE, STATE, STATUS, TARGET, TOKEN_TYPE, VERSION, WINDOW,
 };
 
 catalogue! {
@@ -671,6 +675,26 @@ catalogue! {
     SLO_ALERT_STATE = gauge(
         "podgraph_slo_alert_state", Unitless, &[SLO, ALERT],
         "State of an SLO alert: 0 inactive, 1 pending, 2 firing.",
+    );
+    /// Valid SLI events counted per SLO, by outcome.
+    SLO_EVENTS = counter(
+        "podgraph_slo_events_total", Count, &[SLO, OUTCOME],
+        "Valid SLI events counted per SLO, by outcome (good or bad). A measured event counts once per SLO that uses it, judged against that SLO's threshold.",
+    );
+    /// Whether an SLO policy is active.
+    SLO_POLICY_ACTIVE = gauge(
+        "podgraph_slo_policy_active", Unitless, &[SLO, POLICY, ACTION],
+        "Whether the SLO policy is active: 1 while it is, else 0.",
+    );
+    /// Webhook notifications of SLO policies.
+    SLO_NOTIFICATIONS = counter(
+        "podgraph_slo_notifications_total", Count, &[SLO, OUTCOME],
+        "Webhook notifications of SLO policies by outcome (sent, failed, or skipped when no webhook is configured).",
+    );
+    /// Seeding jobs admitted during a freeze because an operator forced them.
+    SLO_FORCED_ADMISSIONS = counter(
+        "podgraph_slo_forced_admissions_total", Count, &[SLO],
+        "Seeding jobs admitted during a freeze of the SLO because an operator forced them.",
     );
 }
 

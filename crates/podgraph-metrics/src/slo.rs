@@ -1,11 +1,13 @@
-//! Gauges of service level objectives, set by the SLO tracker.
+//! Metrics of service level objectives, emitted by the SLO tracker and policy engine.
 //!
-//! SLO, window and alert names come from the SLO configuration, which bounds them.
+//! These functions are the only way podgraph emits the `podgraph_slo_*` metrics. SLO,
+//! window, alert and policy names come from the SLO configuration, which bounds them.
 
-use metrics::{Label, SharedString};
+use metrics::{Counter, Label, SharedString};
 
 use crate::catalogue::{
-    SLO_ALERT_STATE, SLO_BURN_RATE, SLO_ERROR_BUDGET_REMAINING, SLO_SLI, label,
+    SLO_ALERT_STATE, SLO_BURN_RATE, SLO_ERROR_BUDGET_REMAINING, SLO_EVENTS, SLO_FORCED_ADMISSIONS,
+    SLO_NOTIFICATIONS, SLO_POLICY_ACTIVE, SLO_SLI, label,
 };
 
 /// The state of an SLO alert, as exported in `podgraph_slo_alert_state`.
@@ -70,4 +72,85 @@ pub fn set_alert_state(slo: &str, alert: &str, state: AlertState) {
             Label::new(label::ALERT, owned(alert)),
         ])
         .set(state.value());
+}
+
+/// Whether a valid SLI event met the objective, as exported in the `outcome` label of
+/// `podgraph_slo_events_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventOutcome {
+    /// The event met the objective.
+    Good,
+    /// The event did not.
+    Bad,
+}
+
+impl EventOutcome {
+    /// The label value: `good` or `bad`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Good => "good",
+            Self::Bad => "bad",
+        }
+    }
+}
+
+/// What became of a policy's webhook notification, as exported in the `outcome` label
+/// of `podgraph_slo_notifications_total`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotificationOutcome {
+    /// The webhook accepted it.
+    Sent,
+    /// Every attempt failed.
+    Failed,
+    /// No webhook is configured, so nothing was sent.
+    Skipped,
+}
+
+impl NotificationOutcome {
+    /// The label value: `sent`, `failed` or `skipped`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// Returns the counter of valid events of `slo` with `outcome`, from the recorder
+/// installed now. Callers that count often keep the handle.
+pub fn events_counter(slo: &str, outcome: EventOutcome) -> Counter {
+    SLO_EVENTS.counter(vec![
+        Label::new(label::SLO, owned(slo)),
+        Label::new(label::OUTCOME, outcome.as_str()),
+    ])
+}
+
+/// Sets whether `policy` of `slo`, whose action is `action` (`warn`, `notify`, `freeze`
+/// or `degrade`), is active.
+pub fn set_policy_active(slo: &str, policy: &str, action: &'static str, active: bool) {
+    SLO_POLICY_ACTIVE
+        .gauge(vec![
+            Label::new(label::SLO, owned(slo)),
+            Label::new(label::POLICY, owned(policy)),
+            Label::new(label::ACTION, action),
+        ])
+        .set(if active { 1.0 } else { 0.0 });
+}
+
+/// Counts one webhook notification of a policy of `slo`.
+pub fn record_notification(slo: &str, outcome: NotificationOutcome) {
+    SLO_NOTIFICATIONS
+        .counter(vec![
+            Label::new(label::SLO, owned(slo)),
+            Label::new(label::OUTCOME, outcome.as_str()),
+        ])
+        .increment(1);
+}
+
+/// Counts one seeding job that an operator forced through a freeze of `slo`.
+pub fn record_forced_admission(slo: &str) {
+    SLO_FORCED_ADMISSIONS
+        .counter(vec![Label::new(label::SLO, owned(slo))])
+        .increment(1);
 }

@@ -22,7 +22,7 @@ use podgraph_core::provider::{
 };
 use podgraph_core::{ProviderError, ProviderResult};
 use podgraph_metrics::catalogue::{self, MetricKind};
-use podgraph_metrics::slo::{self, AlertState};
+use podgraph_metrics::slo::{self, AlertState, EventOutcome, NotificationOutcome};
 use podgraph_metrics::{
     HttpMetrics, MeteredCache, MeteredExtractor, MeteredFetcher, MeteredLlm, MeteredQueue,
     MeteredStore, MeteredTranscriber, MetricsConfig, MetricsObserver, ModelPrice, PriceTable,
@@ -236,6 +236,10 @@ fn drive_http_and_slo() {
     slo::set_error_budget_remaining("episode-success", 0.42);
     slo::set_burn_rate("episode-success", "5m", 14.4);
     slo::set_alert_state("episode-success", "fast-burn", AlertState::Firing);
+    slo::events_counter("episode-success", EventOutcome::Bad).increment(1);
+    slo::set_policy_active("episode-success", "freeze-when-exhausted", "freeze", true);
+    slo::record_notification("episode-success", NotificationOutcome::Sent);
+    slo::record_forced_admission("episode-success");
 }
 
 /// Emits every metric of the catalogue at least once and returns the rendered text.

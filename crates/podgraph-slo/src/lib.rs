@@ -36,6 +36,9 @@
 //! - [`SloObserver`]: a pipeline observer that feeds episode results into the tracker;
 //! - [`rules`]: Prometheus recording and alerting rules from the same spec.
 //!
+//! The tracker and the engine emit their metrics through [`podgraph_metrics::slo`], whose
+//! catalogue defines the names, labels and help texts.
+//!
 //! `docs/slo.md` in the repository explains the method and the numbers.
 
 pub mod budget;
@@ -44,7 +47,6 @@ pub mod decimal;
 pub mod duration;
 mod error;
 pub mod events;
-pub mod metrics;
 mod observer;
 pub mod policy;
 pub mod rules;

@@ -1,6 +1,6 @@
 //! Prometheus recording and alerting rules generated from an [`SloSpec`].
 //!
-//! Every SLI comes from the counter [`EVENTS_TOTAL`](crate::metrics::EVENTS_TOTAL)
+//! Every SLI comes from the counter [`SLO_EVENTS`] (`podgraph_slo_events_total`)
 //! (`podgraph_slo_events_total{slo, outcome}`), which the tracker increments for each
 //! event it counts, after judging measured events against the SLO's threshold. The
 //! rules sum it across instances, so several podgraph processes feed one SLI.
@@ -32,7 +32,11 @@ use serde::Serialize;
 use crate::decimal::Decimal;
 use crate::duration::format_duration;
 use crate::error::{SloError, SloResult};
-use crate::metrics::{EVENTS_TOTAL, OUTCOME, SLO};
+use podgraph_metrics::catalogue::SLO_EVENTS;
+use podgraph_metrics::catalogue::label::{OUTCOME, SLO};
+
+/// The counter every SLI is computed from.
+const EVENTS_TOTAL: &str = SLO_EVENTS.name;
 use crate::spec::{AlertRule, Sli, Slo, SloSpec};
 
 /// File name of the recording rules.

@@ -64,6 +64,10 @@ pub struct SloReport {
     pub alerts: Vec<AlertReport>,
     /// Policies active now; filled in by the policy engine.
     pub policies: Vec<PolicyReport>,
+    /// Budget policies whose trigger holds but that stay inactive because the period
+    /// holds fewer valid events than their `min_events`; filled in by the policy engine.
+    #[serde(default)]
+    pub held_policies: Vec<HeldPolicy>,
 }
 
 /// The SLI over one window.
@@ -105,6 +109,12 @@ pub struct BudgetReport {
     pub total_events: Option<u64>,
     /// Bad events in the period; `None` for composites.
     pub bad_events: Option<u64>,
+    /// Valid events the budget is estimated from, which budget policies compare with
+    /// their `min_events`: `total_events` for an event-based SLO. For a composite it is
+    /// the fewest valid events among its components that have any in the period, because
+    /// the least sampled component limits how much the weighted mean can be trusted.
+    #[serde(default)]
+    pub sample_events: u64,
     /// Bad events the objective allows for the events seen so far; `None` for composites.
     pub allowed_bad_events: Option<f64>,
     /// Allowed minus actual bad events; negative when overspent. `None` for composites.
@@ -188,6 +198,19 @@ pub struct PolicyReport {
     pub trigger: String,
     /// When it became active.
     pub since: DateTime<Utc>,
+}
+
+/// A budget policy kept inactive by its `min_events` guard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPolicy {
+    /// Policy name.
+    pub name: String,
+    /// `warn`, `notify`, `freeze` or `degrade`.
+    pub action: String,
+    /// The trigger, as text; it holds now.
+    pub trigger: String,
+    /// Valid events the period must hold before the policy activates.
+    pub min_events: u64,
 }
 
 /// One table row of [`SloStatus::rows`].

@@ -129,10 +129,74 @@ async fn freeze_releases_at_release_share() {
 }
 
 #[tokio::test]
+async fn freeze_waits_for_min_events() {
+    let yaml = "
+slos:
+  - name: episode-success
+    sli: { event: episode.processed }
+    objective: 99
+    policies:
+      - { name: warn-on-page, when: { severity_firing: page }, action: warn }
+      - { name: freeze, when: budget_exhausted, action: freeze, min_events: 50 }
+";
+    let clock = ManualClock::new(start());
+    let spec = SloSpec::from_yaml(yaml, "test.yaml").unwrap();
+    let engine = PolicyEngine::new(tracker_at(spec, &clock));
+    let active = |status: &SloStatus| -> Vec<String> {
+        let report = status.slo("episode-success").unwrap();
+        report.policies.iter().map(|p| p.name.clone()).collect()
+    };
+
+    // One failed episode spends the budget 100 times over, but one event proves little.
+    episodes(&engine, &clock, 0, 1);
+    let status = engine.evaluate().await;
+    let report = status.slo("episode-success").unwrap();
+    assert!(report.budget.overspent);
+    assert_eq!(report.budget.sample_events, 1);
+    assert!(
+        report.alerts.iter().any(|a| a.state == AlertState::Firing),
+        "burn-rate alerts are evaluated as usual: {:?}",
+        report.alerts
+    );
+    assert_eq!(active(&status), ["warn-on-page"]);
+    assert_eq!(engine.admission(), Admission::Allowed);
+    let held = &report.held_policies;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].name, "freeze");
+    assert_eq!(held[0].min_events, 50);
+
+    // 49 events: still below the minimum, and still exhausted (1 bad against 0.49).
+    episodes(&engine, &clock, 48, 0);
+    let status = engine.evaluate().await;
+    assert_eq!(
+        status.slo("episode-success").unwrap().budget.sample_events,
+        49
+    );
+    assert!(status.slo("episode-success").unwrap().budget.overspent);
+    assert_eq!(engine.admission(), Admission::Allowed);
+
+    // 50 events reach the minimum: 1 bad against 0.5 allowed freezes seeding. The
+    // error ratio of 2 % is far below the page threshold, so the page has resolved.
+    episodes(&engine, &clock, 1, 0);
+    let status = engine.evaluate().await;
+    assert_eq!(active(&status), ["freeze"]);
+    assert!(!engine.admission().is_allowed());
+    let report = status.slo("episode-success").unwrap();
+    assert!(report.held_policies.is_empty(), "{report:?}");
+
+    // The guard only delays activation: once active, the freeze holds while the
+    // failure is in the period.
+    clock.advance(Duration::from_secs(86_400));
+    engine.evaluate().await;
+    assert!(!engine.admission().is_allowed());
+}
+
+#[tokio::test]
 async fn operator_force_admits_during_a_freeze() {
     let clock = ManualClock::new(start());
     let engine = PolicyEngine::new(tracker_at(spec(NO_HOOK), &clock));
-    episodes(&engine, &clock, 0, 5);
+    // 5 % of 100 episodes failed, five times the 1 % allowed.
+    episodes(&engine, &clock, 95, 5);
     engine.evaluate().await;
 
     engine.force(true);
@@ -153,11 +217,13 @@ async fn degradations_merge_and_lift() {
     let engine = PolicyEngine::new(tracker_at(spec(NO_HOOK), &clock));
     assert_eq!(engine.degradation(), None);
 
-    // episode-success: 8 bad in 1000, 80 % of the budget spent. llm-cost: half of the
+    // episode-success: 8 bad in 1000, 80 % of the budget spent. llm-cost: half of 100
     // episodes above 5 cents against 5 % allowed.
     episodes(&engine, &clock, 992, 8);
-    for cost in [0.01, 0.10] {
-        engine.tracker().record(&Event::measured(LLM_COST, cost));
+    for _ in 0..50 {
+        for cost in [0.01, 0.10] {
+            engine.tracker().record(&Event::measured(LLM_COST, cost));
+        }
     }
     engine.evaluate().await;
     let degradation = engine.degradation().unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use podgraph_slo::spec::{Action, Period, Severity, Sli, Threshold, Trigger};
+use podgraph_slo::spec::{Action, DEFAULT_MIN_EVENTS, Period, Severity, Sli, Threshold, Trigger};
 use podgraph_slo::{SloError, SloSpec};
 
 fn issues(yaml: &str) -> Vec<String> {
@@ -152,6 +152,19 @@ fn shipped_policies_are_resolved() {
         freeze.release_at.map(|r| r.to_string()),
         Some("10".to_owned())
     );
+    assert_eq!(freeze.min_events, 200);
+    let warn = success
+        .policies
+        .iter()
+        .find(|p| p.action == Action::Warn)
+        .unwrap();
+    assert_eq!(warn.min_events, 100, "from defaults.min_events");
+    let notify = success
+        .policies
+        .iter()
+        .find(|p| p.action == Action::Notify)
+        .unwrap();
+    assert_eq!(notify.min_events, 0, "alert triggers have no guard");
     let cost = spec.slo("llm-cost").unwrap();
     assert!(matches!(&cost.policies[0].action, Action::Degrade(d) if d.extraction.is_some()));
     assert_eq!(
@@ -303,6 +316,71 @@ slos:
             "{expected}: {issues:#?}"
         );
     }
+}
+
+#[test]
+fn min_events_defaults_cascade() {
+    let yaml = "
+defaults:
+  min_events: 40
+slos:
+  - name: api-availability
+    sli: { event: api.request }
+    objective: 99.9
+    policies:
+      - { name: spec-default, when: budget_exhausted, action: warn }
+      - { name: own, when: budget_exhausted, action: freeze, min_events: 0 }
+  - name: api-latency
+    sli: { event: api.latency, threshold: 500ms }
+    objective: 99
+    policies:
+      - { name: built-in, when: { budget_remaining_below: 50 }, action: warn }
+";
+    let spec = SloSpec::from_yaml(yaml, "test.yaml").unwrap();
+    let availability = &spec.slo("api-availability").unwrap().policies;
+    assert_eq!(availability[0].min_events, 40);
+    assert_eq!(availability[1].min_events, 0);
+
+    let without_defaults = yaml.replace("defaults:\n  min_events: 40\n", "");
+    let spec = SloSpec::from_yaml(&without_defaults, "test.yaml").unwrap();
+    assert_eq!(
+        spec.slo("api-latency").unwrap().policies[0].min_events,
+        DEFAULT_MIN_EVENTS
+    );
+    assert_eq!(
+        spec.slo("api-availability").unwrap().policies[0].min_events,
+        DEFAULT_MIN_EVENTS
+    );
+}
+
+#[test]
+fn min_events_is_checked() {
+    let yaml = "
+defaults:
+  min_events: lots
+slos:
+  - name: api-availability
+    sli: { event: api.request }
+    objective: 99.9
+    policies:
+      - { when: budget_exhausted, action: warn, min_events: -5 }
+      - { when: budget_exhausted, action: freeze, min_events: 12.5 }
+      - { when: { severity_firing: page }, action: warn, min_events: 10 }
+";
+    let issues = issues(yaml);
+    let expect = [
+        "field defaults.min_events: \"lots\" must be a whole number of valid events, 0 or more",
+        "policies[0].min_events: -5 must be a whole number of valid events",
+        "policies[1].min_events: 12.5 must be a whole number of valid events",
+        "policies[2].min_events: min_events applies to budget triggers only",
+    ];
+    for expected in expect {
+        assert!(
+            issues.iter().any(|i| i.contains(expected)),
+            "{expected}: {issues:#?}"
+        );
+    }
+    assert_eq!(issues.len(), 4, "{issues:#?}");
 }
 
 #[test]

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use common::{minutes, shipped_spec, start, tracker_at};
+use podgraph_metrics::catalogue::{
+    SLO_ALERT_STATE, SLO_BURN_RATE, SLO_ERROR_BUDGET_REMAINING, SLO_EVENTS, SLO_SLI,
+};
 use podgraph_slo::events::{
     API_LATENCY, API_REQUEST, EPISODE_LATENCY, EPISODE_PROCESSED, LLM_COST, PROVIDER_CALL,
     PROVIDER_LABEL,
@@ -376,6 +379,30 @@ fn composite_is_weighted_mean() {
 }
 
 #[test]
+fn composite_sample_is_its_fewest_events() {
+    let clock = ManualClock::new(start());
+    let tracker = tracker_at(shipped_spec(), &clock);
+    let status = tracker.evaluate();
+    assert_eq!(
+        status.slo("pipeline-health").unwrap().budget.sample_events,
+        0
+    );
+
+    // 4 success events and 1 latency event; ingest-freshness has none and is left out.
+    tracker.record_outcomes(EPISODE_PROCESSED, &[], 3, 1, clock_now(&clock));
+    tracker.record(&Event::measured(EPISODE_LATENCY, 1.0));
+    let status = tracker.evaluate();
+    assert_eq!(
+        status.slo("episode-success").unwrap().budget.sample_events,
+        4
+    );
+    assert_eq!(
+        status.slo("pipeline-health").unwrap().budget.sample_events,
+        1
+    );
+}
+
+#[test]
 fn calendar_month_budget_starts_afresh() {
     let clock = ManualClock::new(start());
     let tracker = tracker_at(shipped_spec(), &clock);
@@ -480,35 +507,23 @@ fn gauges_and_counters_reach_the_recorder() {
     };
     let slo = ("slo", "api-availability");
     assert_eq!(
-        find(
-            podgraph_slo::metrics::EVENTS_TOTAL,
-            &[slo, ("outcome", "bad")]
-        ),
+        find(SLO_EVENTS.name, &[slo, ("outcome", "bad")]),
         Some(&DebugValue::Counter(10))
     );
     assert_eq!(
-        find(
-            podgraph_slo::metrics::EVENTS_TOTAL,
-            &[slo, ("outcome", "good")]
-        ),
+        find(SLO_EVENTS.name, &[slo, ("outcome", "good")]),
         Some(&DebugValue::Counter(90))
     );
-    let Some(DebugValue::Gauge(sli)) =
-        find(podgraph_slo::metrics::SLI_RATIO, &[slo, ("window", "5m")])
-    else {
+    let Some(DebugValue::Gauge(sli)) = find(SLO_SLI.name, &[slo, ("window", "5m")]) else {
         panic!("no SLI gauge")
     };
     assert!((sli.into_inner() - 0.9).abs() < 1e-12);
-    let Some(DebugValue::Gauge(burn)) =
-        find(podgraph_slo::metrics::BURN_RATE, &[slo, ("window", "1h")])
-    else {
+    let Some(DebugValue::Gauge(burn)) = find(SLO_BURN_RATE.name, &[slo, ("window", "1h")]) else {
         panic!("no burn-rate gauge")
     };
     assert!((burn.into_inner() - 100.0).abs() < 1e-9);
     // 10 bad events where 99.9 % allows 0.1: 100 times the budget, so -99 is left.
-    let Some(DebugValue::Gauge(remaining)) =
-        find(podgraph_slo::metrics::ERROR_BUDGET_REMAINING_RATIO, &[slo])
-    else {
+    let Some(DebugValue::Gauge(remaining)) = find(SLO_ERROR_BUDGET_REMAINING.name, &[slo]) else {
         panic!("no budget gauge")
     };
     assert!(
@@ -516,19 +531,13 @@ fn gauges_and_counters_reach_the_recorder() {
         "{remaining:?}"
     );
     assert_eq!(
-        find(
-            podgraph_slo::metrics::ALERT_STATE,
-            &[slo, ("alert", "page-fast")]
-        ),
+        find(SLO_ALERT_STATE.name, &[slo, ("alert", "page-fast")]),
         Some(&DebugValue::Gauge(2.0.into())),
         "a firing alert is 2"
     );
     // A window without events is NaN.
     let episode = ("slo", "episode-success");
-    let Some(DebugValue::Gauge(empty)) = find(
-        podgraph_slo::metrics::SLI_RATIO,
-        &[episode, ("window", "5m")],
-    ) else {
+    let Some(DebugValue::Gauge(empty)) = find(SLO_SLI.name, &[episode, ("window", "5m")]) else {
         panic!("no SLI gauge for episode-success")
     };
     assert!(empty.into_inner().is_nan());

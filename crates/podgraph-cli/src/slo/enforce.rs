@@ -63,7 +63,6 @@ impl SeedSlo {
     ///
     /// Install the metrics recorder first: the tracker binds its counters on creation.
     pub(crate) async fn start(config: &Config, db: &Path, override_freeze: bool) -> Result<Self> {
-        podgraph_slo::metrics::describe();
         let spec = load_spec(None, config)?;
         let state = state_path(config, db);
         let snapshot = snapshot_path(&state);

@@ -163,6 +163,16 @@ fn print_report(report: &SloReport) {
             rfc3339(policy.since)
         );
     }
+    for policy in &report.held_policies {
+        println!(
+            "  held policy {} ({}): {}, but it waits for {} valid events in the period ({} so far)",
+            policy.name,
+            policy.action,
+            policy.trigger,
+            policy.min_events,
+            report.budget.sample_events
+        );
+    }
 }
 
 /// Prints what is left of the budget, the events behind it and the current burn.

@@ -16,14 +16,14 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use podgraph_metrics::slo::{self as slo_metrics, NotificationOutcome};
 use serde::{Deserialize, Serialize};
 
 pub use notify::{Notification, Notifier, WebhookNotifier, check_webhook_url};
 
 use crate::error::SloResult;
-use crate::metrics as names;
 use crate::spec::{Action, ExtractionMode, Policy, Slo, Trigger};
-use crate::status::{AlertState, PolicyReport, SloReport, SloStatus};
+use crate::status::{AlertState, HeldPolicy, PolicyReport, SloReport, SloStatus};
 use crate::tracker::SloTracker;
 
 /// The shortest `Retry-After` a freeze reports, so that clients do not retry before the
@@ -86,6 +86,16 @@ struct Decisions {
     /// The freeze, before any operator force.
     freeze: Option<(String, Duration, Vec<String>)>,
     degradation: Option<Degradation>,
+}
+
+/// The outcome of one policy at one evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PolicyState {
+    Active,
+    Inactive,
+    /// The budget trigger holds, but the period has fewer valid events than the
+    /// policy's `min_events`.
+    Held,
 }
 
 /// A policy that became active or was released in one evaluation.
@@ -204,8 +214,7 @@ impl PolicyEngine {
         };
         if self.force.load(Ordering::Relaxed) {
             for slo in slos {
-                metrics::counter!(names::FORCED_ADMISSIONS_TOTAL, names::SLO => slo.clone())
-                    .increment(1);
+                slo_metrics::record_forced_admission(slo);
             }
             tracing::warn!(
                 target: "podgraph::slo",
@@ -242,10 +251,13 @@ impl PolicyEngine {
 
         let (transitions, decisions) = {
             let mut active = self.active.lock().unwrap_or_else(PoisonError::into_inner);
-            let transitions = self.step_policies(&status, now, &mut active);
+            let mut held = Vec::new();
+            let transitions = self.step_policies(&status, now, &mut active, &mut held);
             let decisions = self.decide(&status, &active);
             for (slo_index, report) in status.slos.iter_mut().enumerate() {
-                report.policies = active_reports(spec.slos.get(slo_index), slo_index, &active);
+                let slo = spec.slos.get(slo_index);
+                report.policies = active_reports(slo, slo_index, &active);
+                report.held_policies = held_reports(slo, slo_index, &held);
             }
             (transitions, decisions)
         };
@@ -340,6 +352,7 @@ impl PolicyEngine {
         status: &SloStatus,
         now: DateTime<Utc>,
         active: &mut HashMap<(usize, usize), DateTime<Utc>>,
+        held: &mut Vec<(usize, usize)>,
     ) -> Vec<Transition> {
         let mut transitions = Vec::new();
         for (slo_index, (slo, report)) in self
@@ -353,7 +366,11 @@ impl PolicyEngine {
             for (policy_index, policy) in slo.policies.iter().enumerate() {
                 let key = (slo_index, policy_index);
                 let was_active = active.contains_key(&key);
-                let is_active = policy_holds(policy, report, was_active);
+                let state = policy_state(policy, report, was_active);
+                if state == PolicyState::Held {
+                    held.push(key);
+                }
+                let is_active = state == PolicyState::Active;
                 if is_active && !was_active {
                     active.insert(key, now);
                 } else if !is_active && was_active {
@@ -366,13 +383,12 @@ impl PolicyEngine {
                         activated: is_active,
                     });
                 }
-                metrics::gauge!(
-                    names::POLICY_ACTIVE,
-                    names::SLO => slo.name.clone(),
-                    names::POLICY => policy.name.clone(),
-                    names::ACTION => policy.action.as_str()
-                )
-                .set(if is_active { 1.0 } else { 0.0 });
+                slo_metrics::set_policy_active(
+                    &slo.name,
+                    &policy.name,
+                    policy.action.as_str(),
+                    is_active,
+                );
             }
         }
         transitions
@@ -528,16 +544,9 @@ impl PolicyEngine {
         activated: bool,
         now: DateTime<Utc>,
     ) {
-        let outcome = |outcome: &'static str| {
-            metrics::counter!(
-                names::NOTIFICATIONS_TOTAL,
-                names::SLO => slo.name.clone(),
-                names::OUTCOME => outcome
-            )
-            .increment(1);
-        };
+        let outcome = |outcome| slo_metrics::record_notification(&slo.name, outcome);
         let Some(notifier) = &self.notifier else {
-            outcome("skipped");
+            outcome(NotificationOutcome::Skipped);
             let variable = self
                 .tracker
                 .spec()
@@ -556,9 +565,9 @@ impl PolicyEngine {
         };
         let notification = notification(slo, policy, report, activated, now);
         match notifier.notify(&notification).await {
-            Ok(()) => outcome("sent"),
+            Ok(()) => outcome(NotificationOutcome::Sent),
             Err(error) => {
-                outcome("failed");
+                outcome(NotificationOutcome::Failed);
                 tracing::error!(
                     target: "podgraph::slo",
                     slo = %slo.name,
@@ -571,8 +580,8 @@ impl PolicyEngine {
     }
 }
 
-/// Whether `policy` is active after this evaluation, given whether it was before.
-fn policy_holds(policy: &Policy, report: &SloReport, was_active: bool) -> bool {
+/// The state of `policy` after this evaluation, given whether it was active before.
+fn policy_state(policy: &Policy, report: &SloReport, was_active: bool) -> PolicyState {
     let remaining = report.budget.remaining_ratio;
     let release = policy.release_at.map(|percent| percent.to_f64() / 100.0);
     let firing = |matches: &dyn Fn(&crate::status::AlertReport) -> bool| {
@@ -587,9 +596,23 @@ fn policy_holds(policy: &Policy, report: &SloReport, was_active: bool) -> bool {
         Trigger::AlertFiring(name) => firing(&|alert| &alert.name == name),
         Trigger::SeverityFiring(severity) => firing(&|alert| alert.severity == *severity),
     };
-    match (was_active, release) {
+    // A budget estimated from too few events is noise, so a budget policy activates
+    // only once the period holds `min_events` (always true for alert triggers, whose
+    // `min_events` is 0). The guard does not release an active policy: otherwise
+    // healthy events leaving the period could lift a freeze while the failures that
+    // caused it are still there.
+    let enough_events = report.budget.sample_events >= policy.min_events;
+    let active = match (was_active, release) {
         (true, Some(release)) => remaining < release,
-        _ => holds,
+        (true, None) => holds,
+        (false, _) => holds && enough_events,
+    };
+    if active {
+        PolicyState::Active
+    } else if holds && !enough_events {
+        PolicyState::Held
+    } else {
+        PolicyState::Inactive
     }
 }
 
@@ -617,6 +640,22 @@ fn active_reports(
                 action: policy.action.as_str().to_owned(),
                 trigger: policy.trigger.to_string(),
                 since: *since,
+            })
+        })
+        .collect()
+}
+
+fn held_reports(slo: Option<&Slo>, slo_index: usize, held: &[(usize, usize)]) -> Vec<HeldPolicy> {
+    let Some(slo) = slo else { return Vec::new() };
+    held.iter()
+        .filter(|(index, _)| *index == slo_index)
+        .filter_map(|&(_, policy_index)| {
+            let policy = slo.policies.get(policy_index)?;
+            Some(HeldPolicy {
+                name: policy.name.clone(),
+                action: policy.action.as_str().to_owned(),
+                trigger: policy.trigger.to_string(),
+                min_events: policy.min_events,
             })
         })
         .collect()

@@ -31,6 +31,15 @@ pub const DEFAULT_SPEC_YAML: &str = include_str!("../../../../config/slo.yaml");
 /// Document that runbook links point into by default.
 pub const DEFAULT_RUNBOOK_BASE: &str = "docs/slo.md";
 
+/// Valid events the period must hold before a budget policy can be active, when neither
+/// the policy nor the spec's `defaults` set `min_events`.
+///
+/// A budget estimated from few events says little: at 99.5 %, a single failure among
+/// fewer than 200 events spends the whole budget, and a freeze would then hold until
+/// that failure leaves the period. From 100 events on, one failure is at most 1 % of
+/// them, and an SLI that far below its objective is worth acting on.
+pub const DEFAULT_MIN_EVENTS: u64 = 100;
+
 /// Environment variable holding the webhook URL when the spec does not name another.
 pub const DEFAULT_WEBHOOK_URL_ENV: &str = "PODGRAPH_SLO_WEBHOOK_URL";
 
@@ -336,6 +345,12 @@ pub struct Policy {
     /// is released. Without it the policy is released as soon as the trigger stops
     /// holding.
     pub release_at: Option<Decimal>,
+    /// For budget triggers: valid events the period must hold before the policy
+    /// activates (see [`BudgetReport::sample_events`](crate::status::BudgetReport::sample_events)).
+    /// An active policy is released by its trigger or `release_at` alone. 0 turns the
+    /// guard off, and alert triggers always have 0, because their windows need events
+    /// to fire.
+    pub min_events: u64,
 }
 
 /// When a policy becomes active.
@@ -349,6 +364,13 @@ pub enum Trigger {
     AlertFiring(String),
     /// Any alert of this severity of the same SLO is firing.
     SeverityFiring(Severity),
+}
+
+impl Trigger {
+    /// Whether the trigger reads the error budget rather than an alert.
+    pub const fn is_budget(&self) -> bool {
+        matches!(self, Self::BudgetExhausted | Self::BudgetRemainingBelow(_))
+    }
 }
 
 impl std::fmt::Display for Trigger {

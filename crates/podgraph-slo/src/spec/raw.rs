@@ -24,6 +24,7 @@ pub(super) struct RawSpec {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawDefaults {
     pub(super) period: Option<String>,
+    pub(super) min_events: Option<serde_norway::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +106,7 @@ pub(super) struct RawPolicy {
     pub(super) action: RawAction,
     pub(super) degrade: Option<RawDegrade>,
     pub(super) release_at: Option<Decimal>,
+    pub(super) min_events: Option<serde_norway::Value>,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use super::raw::{RawAction, RawAlert, RawPolicy, RawSli, RawSlo, RawSpec, RawTrigger, RawWebhook};
 use super::{
-    Action, AlertRule, Component, DEFAULT_RUNBOOK_BASE, DegradeSettings, EventSli, Period, Policy,
-    REFERENCE_PERIOD, Sli, Slo, SloSpec, Threshold, Trigger, WebhookConfig, default_alerts,
+    Action, AlertRule, Component, DEFAULT_MIN_EVENTS, DEFAULT_RUNBOOK_BASE, DegradeSettings,
+    EventSli, Period, Policy, REFERENCE_PERIOD, Sli, Slo, SloSpec, Threshold, Trigger,
+    WebhookConfig, default_alerts,
 };
 use crate::decimal::Decimal;
 use crate::duration::{format_duration, parse_duration};
@@ -32,6 +33,13 @@ const DAY: Duration = Duration::from_secs(86_400);
 
 struct Resolver {
     issues: Vec<SpecIssue>,
+}
+
+/// The spec's `defaults` section, resolved.
+#[derive(Clone, Copy)]
+struct SpecDefaults {
+    period: Period,
+    min_events: u64,
 }
 
 impl Resolver {
@@ -61,13 +69,23 @@ pub(super) fn resolve(raw: RawSpec, origin: &str) -> SloResult<SloSpec> {
             .period(None, "defaults.period", text)
             .unwrap_or(Period::Rolling(REFERENCE_PERIOD)),
     };
+    let default_min_events = match &raw.defaults.min_events {
+        None => DEFAULT_MIN_EVENTS,
+        Some(value) => resolver
+            .min_events(None, "defaults.min_events", value)
+            .unwrap_or(DEFAULT_MIN_EVENTS),
+    };
+    let defaults = SpecDefaults {
+        period: default_period,
+        min_events: default_min_events,
+    };
     let notify = raw.notify.map(|notify| resolver.webhook(notify.webhook));
 
     let mut slos = Vec::new();
     for raw_slo in raw.slos {
         resolver.slo(
             raw_slo,
-            default_period,
+            defaults,
             &runbook_base,
             notify.is_some(),
             &mut slos,
@@ -130,6 +148,35 @@ impl Resolver {
         Some(Period::Rolling(length))
     }
 
+    /// Reads a `min_events` value: a whole number of events, 0 or more.
+    fn min_events(
+        &mut self,
+        slo: Option<&str>,
+        field: &str,
+        value: &serde_norway::Value,
+    ) -> Option<u64> {
+        use serde_norway::Value;
+
+        if let Value::Number(number) = value
+            && let Some(count) = number.as_u64()
+        {
+            return Some(count);
+        }
+        let shown = match value {
+            Value::Number(number) => number.to_string(),
+            Value::String(text) => format!("\"{text}\""),
+            _ => "the value".to_owned(),
+        };
+        self.issue(
+            slo,
+            field,
+            format!(
+                "{shown} must be a whole number of valid events, 0 or more (0 turns the guard off)"
+            ),
+        );
+        None
+    }
+
     fn webhook(&mut self, raw: RawWebhook) -> WebhookConfig {
         let defaults = WebhookConfig::default();
         let config = WebhookConfig {
@@ -177,7 +224,7 @@ impl Resolver {
     fn slo(
         &mut self,
         raw: RawSlo,
-        default_period: Period,
+        defaults: SpecDefaults,
         runbook_base: &str,
         notify_configured: bool,
         out: &mut Vec<Slo>,
@@ -217,8 +264,8 @@ impl Resolver {
             .unwrap_or(Decimal::ZERO);
 
         let period = match raw.period.as_deref() {
-            None => default_period,
-            Some(text) => self.period(slo, "period", text).unwrap_or(default_period),
+            None => defaults.period,
+            Some(text) => self.period(slo, "period", text).unwrap_or(defaults.period),
         };
 
         let alerts = match &raw.alerts {
@@ -233,7 +280,13 @@ impl Resolver {
             }
             Some(raw_alerts) => self.alerts(&name, raw_alerts, period, budget, objective_ok),
         };
-        let policies = self.policies(&name, &raw.policies, &alerts, notify_configured);
+        let policies = self.policies(
+            &name,
+            &raw.policies,
+            &alerts,
+            notify_configured,
+            defaults.min_events,
+        );
         let runbook = raw
             .runbook
             .clone()
@@ -596,6 +649,7 @@ impl Resolver {
         raw: &[RawPolicy],
         alerts: &[AlertRule],
         notify_configured: bool,
+        default_min_events: u64,
     ) -> Vec<Policy> {
         let mut names = HashSet::new();
         let mut policies = Vec::new();
@@ -642,11 +696,27 @@ impl Resolver {
 
             let trigger = self.trigger(slo, &at("when"), &policy.when, alerts);
             self.check_release(slo, &at("release_at"), &trigger, policy.release_at);
+            let min_events = match (&policy.min_events, trigger.is_budget()) {
+                (None, true) => default_min_events,
+                (None, false) => 0,
+                (Some(value), true) => self
+                    .min_events(Some(slo), &at("min_events"), value)
+                    .unwrap_or(default_min_events),
+                (Some(_), false) => {
+                    self.issue(
+                        Some(slo),
+                        at("min_events"),
+                        "min_events applies to budget triggers only; an alert trigger fires only when both of its windows hold events",
+                    );
+                    0
+                }
+            };
             policies.push(Policy {
                 name,
                 trigger,
                 action,
                 release_at: policy.release_at,
+                min_events,
             });
         }
         policies

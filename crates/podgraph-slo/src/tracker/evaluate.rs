@@ -4,12 +4,12 @@ use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use podgraph_metrics::slo as slo_metrics;
 
 use super::series::Counts;
 use super::{FALLBACK_BURN_WINDOW, SloTracker};
 use crate::budget;
 use crate::duration::format_duration;
-use crate::metrics as names;
 use crate::spec::{Period, Sli, Slo, month_bounds};
 use crate::status::{
     AlertReport, AlertState, BudgetReport, SloKind, SloReport, SloStatus, WindowReport,
@@ -22,6 +22,9 @@ struct WindowValue {
     counts: Option<Counts>,
     /// The error ratio; `None` when the window has no events.
     error_ratio: Option<f64>,
+    /// Valid events behind the error ratio; for composites, the fewest of any
+    /// component that has events.
+    events: u64,
 }
 
 impl WindowValue {
@@ -29,6 +32,7 @@ impl WindowValue {
         Self {
             counts: Some(counts),
             error_ratio: counts.error_ratio(),
+            events: counts.total,
         }
     }
 }
@@ -80,6 +84,7 @@ impl SloTracker {
                 budget,
                 alerts,
                 policies: Vec::new(),
+                held_policies: Vec::new(),
             };
             publish(&report);
             reports.push(report);
@@ -302,15 +307,18 @@ impl SloTracker {
 fn composite(parts: impl Iterator<Item = (f64, Counts)>) -> WindowValue {
     let mut weighted = 0.0;
     let mut weights = 0.0;
+    let mut fewest_events: Option<u64> = None;
     for (weight, counts) in parts {
         if let Some(error_ratio) = counts.error_ratio() {
             weighted += weight * (1.0 - error_ratio);
             weights += weight;
+            fewest_events = Some(fewest_events.map_or(counts.total, |n| n.min(counts.total)));
         }
     }
     WindowValue {
         counts: None,
         error_ratio: (weights > 0.0).then(|| (1.0 - weighted / weights).clamp(0.0, 1.0)),
+        events: fewest_events.unwrap_or(0),
     }
 }
 
@@ -388,6 +396,7 @@ fn budget_report(
         full_outage_seconds: budget::full_outage_time(length, allowed).as_secs_f64(),
         total_events: counts.map(|c| c.total),
         bad_events: counts.map(|c| c.bad()),
+        sample_events: period.events,
         allowed_bad_events: allowed_bad,
         remaining_bad_events: counts
             .zip(allowed_bad)
@@ -455,34 +464,22 @@ fn window_reports(slo: &Slo, windows: &[Duration], values: &[WindowValue]) -> Ve
 /// Sets the gauges of one SLO.
 fn publish(report: &SloReport) {
     for window in &report.windows {
-        metrics::gauge!(
-            names::SLI_RATIO,
-            names::SLO => report.name.clone(),
-            names::WINDOW => window.window.clone()
-        )
-        .set(window.sli.unwrap_or(f64::NAN));
-        metrics::gauge!(
-            names::BURN_RATE,
-            names::SLO => report.name.clone(),
-            names::WINDOW => window.window.clone()
-        )
-        .set(window.burn_rate.unwrap_or(f64::NAN));
+        slo_metrics::set_sli_ratio(&report.name, &window.window, window.sli.unwrap_or(f64::NAN));
+        slo_metrics::set_burn_rate(
+            &report.name,
+            &window.window,
+            window.burn_rate.unwrap_or(f64::NAN),
+        );
     }
     // Unlike `remaining_ratio` in the report, the gauge goes below zero when the budget
     // is overspent, so a dashboard shows by how much.
-    metrics::gauge!(names::ERROR_BUDGET_REMAINING_RATIO, names::SLO => report.name.clone())
-        .set(1.0 - report.budget.consumed_ratio);
+    slo_metrics::set_error_budget_remaining(&report.name, 1.0 - report.budget.consumed_ratio);
     for alert in &report.alerts {
         let state = match alert.state {
-            AlertState::Inactive | AlertState::Resolved => 0.0,
-            AlertState::Pending => 1.0,
-            AlertState::Firing => 2.0,
+            AlertState::Inactive | AlertState::Resolved => slo_metrics::AlertState::Inactive,
+            AlertState::Pending => slo_metrics::AlertState::Pending,
+            AlertState::Firing => slo_metrics::AlertState::Firing,
         };
-        metrics::gauge!(
-            names::ALERT_STATE,
-            names::SLO => report.name.clone(),
-            names::ALERT => alert.name.clone()
-        )
-        .set(state);
+        slo_metrics::set_alert_state(&report.name, &alert.name, state);
     }
 }

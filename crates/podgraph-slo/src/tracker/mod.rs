@@ -23,13 +23,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
+use podgraph_metrics::slo::{self as slo_metrics, EventOutcome};
 
 use self::alert::AlertTracking;
 use self::series::{Bucket, Series};
 use crate::clock::Clock;
 use crate::error::SloResult;
 use crate::events::Measure;
-use crate::metrics as names;
 use crate::spec::{EventSli, Sli, SloSpec};
 use crate::status::SloStatus;
 use crate::store::{BucketCounts, CountBatch, MergeOutcome, SloStateStore};
@@ -258,19 +258,13 @@ impl SloTracker {
                 Sli::Events(sli) => {
                     routes.entry(sli.event.name).or_default().push(i);
                     let keep = retention.get(i).copied().unwrap_or(1);
-                    let counter = |outcome: &'static str| {
-                        metrics::counter!(
-                            names::EVENTS_TOTAL,
-                            names::SLO => slo.name.clone(),
-                            names::OUTCOME => outcome
-                        )
-                    };
+                    let counter = |outcome| slo_metrics::events_counter(&slo.name, outcome);
                     Some(EventSeries {
                         sli: sli.clone(),
                         threshold: sli.threshold.map(|t| t.value()),
                         series: Mutex::new(Series::new(keep, store.is_some())),
-                        good_events: counter("good"),
-                        bad_events: counter("bad"),
+                        good_events: counter(EventOutcome::Good),
+                        bad_events: counter(EventOutcome::Bad),
                     })
                 }
             })
