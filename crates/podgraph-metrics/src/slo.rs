@@ -85,7 +85,7 @@ pub enum EventOutcome {
 }
 
 impl EventOutcome {
-    /// The label value: `good` or `bad`.
+    /// Returns the label value: `good` or `bad`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Good => "good",
@@ -94,7 +94,7 @@ impl EventOutcome {
     }
 }
 
-/// What became of a policy's webhook notification, as exported in the `outcome` label
+/// The result of a policy's webhook notification, as exported in the `outcome` label
 /// of `podgraph_slo_notifications_total`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NotificationOutcome {
@@ -107,7 +107,7 @@ pub enum NotificationOutcome {
 }
 
 impl NotificationOutcome {
-    /// The label value: `sent`, `failed` or `skipped`.
+    /// Returns the label value: `sent`, `failed` or `skipped`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Self::Sent => "sent",

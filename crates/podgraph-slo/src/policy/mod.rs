@@ -580,7 +580,8 @@ impl PolicyEngine {
     }
 }
 
-/// The state of `policy` after this evaluation, given whether it was active before.
+/// Computes the state of `policy` after this evaluation, given whether it was active
+/// before.
 fn policy_state(policy: &Policy, report: &SloReport, was_active: bool) -> PolicyState {
     let remaining = report.budget.remaining_ratio;
     let release = policy.release_at.map(|percent| percent.to_f64() / 100.0);

@@ -34,7 +34,7 @@ pub const DEFAULT_RUNBOOK_BASE: &str = "docs/slo.md";
 /// Valid events the period must hold before a budget policy can be active, when neither
 /// the policy nor the spec's `defaults` set `min_events`.
 ///
-/// A budget estimated from few events says little: at 99.5 %, a single failure among
+/// A budget estimated from few events is unreliable. At 99.5 %, a single failure among
 /// fewer than 200 events spends the whole budget, and a freeze would then hold until
 /// that failure leaves the period. From 100 events on, one failure is at most 1 % of
 /// them, and an SLI that far below its objective is worth acting on.
@@ -367,7 +367,7 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    /// Whether the trigger reads the error budget rather than an alert.
+    /// Checks whether the trigger reads the error budget rather than an alert.
     pub const fn is_budget(&self) -> bool {
         matches!(self, Self::BudgetExhausted | Self::BudgetRemainingBelow(_))
     }

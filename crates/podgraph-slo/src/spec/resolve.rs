@@ -162,7 +162,7 @@ impl Resolver {
         {
             return Some(count);
         }
-        let shown = match value {
+        let display = match value {
             Value::Number(number) => number.to_string(),
             Value::String(text) => format!("\"{text}\""),
             _ => "the value".to_owned(),
@@ -171,7 +171,7 @@ impl Resolver {
             slo,
             field,
             format!(
-                "{shown} must be a whole number of valid events, 0 or more (0 turns the guard off)"
+                "{display} must be a whole number of valid events, 0 or more (0 turns the guard off)"
             ),
         );
         None
