@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) tracing: podgraph_tracing::TracingConfig,
     /// Log lines; `RUST_LOG` overrides the filter.
     pub(crate) logging: podgraph_tracing::LogConfig,
+    /// The HTTP API of `podgraph serve`.
+    pub(crate) api: podgraph_api::ApiConfig,
 }
 
 /// The `[pipeline]` section.
@@ -70,7 +72,8 @@ impl Config {
     }
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
-    /// `PODGRAPH_FETCH_ALLOW_PRIVATE` and `PODGRAPH_FETCH_MAX_BODY_BYTES`.
+    /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES` and
+    /// `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs, hashed on load).
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(PathBuf::from(db));
@@ -86,6 +89,9 @@ impl Config {
         }
         if let Some(value) = var("PODGRAPH_FETCH_MAX_BODY_BYTES") {
             self.fetch.max_body_bytes = parse_env("PODGRAPH_FETCH_MAX_BODY_BYTES", &value)?;
+        }
+        if let Some(value) = var("PODGRAPH_API_KEYS") {
+            self.api.add_env_keys(&value);
         }
         Ok(())
     }

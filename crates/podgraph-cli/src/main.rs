@@ -9,6 +9,7 @@ mod inspect;
 mod output;
 mod query;
 mod seed;
+mod serve;
 mod telemetry;
 
 use std::process::ExitCode;
@@ -53,6 +54,7 @@ fn main() -> ExitCode {
             Command::Query(args) => query::run(args, config).await,
             Command::Export(args) => query::export(args, config).await,
             Command::Inspect(args) => inspect::run(args).await,
+            Command::Serve(args) => serve::run(args, config).await,
         }
     });
 

@@ -94,6 +94,11 @@ impl JobTask {
         });
         self.persist().await;
 
+        if jobs.is_empty() && !sources.failures.is_empty() && sources.feeds == 0 {
+            let error = "no feed could be read; see `failures` for each feed's reason".to_owned();
+            self.end(JobState::Failed, Some(error)).await;
+            return;
+        }
         let summary = self.run_pipeline(jobs, request.force).await;
         if self.cancel.is_cancelled() {
             self.end_cancelled(&summary).await;
