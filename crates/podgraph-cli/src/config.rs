@@ -188,5 +188,6 @@ mod shipped_file_tests {
             defaults.tracing.max_queue_size
         );
         assert_eq!(config.logging, defaults.logging);
+        assert_eq!(config.api, defaults.api);
     }
 }
