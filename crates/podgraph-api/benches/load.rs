@@ -22,7 +22,7 @@ use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::TranscriptLoader;
 use podgraph_ingest::sources::collect_jobs;
-use podgraph_store_sqlite::SqliteStore;
+use podgraph_store_sqlite::{SqliteOptions, SqliteStore};
 
 /// Requests per run, at most.
 const MAX_REQUESTS: usize = 50_000;
@@ -66,7 +66,14 @@ fn main() {
 
 async fn run(talkpython: std::path::PathBuf, seconds: u64) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let store = SqliteStore::open(dir.path().join("load.db")).map_err(|e| e.to_string())?;
+    // As `podgraph serve` opens it: enough idle readers that concurrent requests reuse
+    // warm connections instead of opening new ones.
+    let options = SqliteOptions {
+        max_idle_readers: podgraph_api::SERVE_IDLE_READERS,
+        ..SqliteOptions::default()
+    };
+    let store =
+        SqliteStore::open_with(dir.path().join("load.db"), options).map_err(|e| e.to_string())?;
     let seeded = Instant::now();
     seed(&store, &talkpython).await?;
     eprintln!(

@@ -28,7 +28,7 @@ pub struct Problem {
     pub title: String,
     /// HTTP status code.
     pub status: u16,
-    /// What went wrong in this occurrence and what to do about it.
+    /// Explanation of this occurrence and what to do about it.
     pub detail: String,
     /// Path of the request.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,8 +5,8 @@ use axum::extract::{FromRequest, FromRequestParts};
 
 use crate::error::{ApiError, FieldError};
 
-/// A JSON request body; a malformed body is a 400 problem naming the field, a body
-/// without `Content-Type: application/json` a 415, and one over the size limit a 413.
+/// A JSON request body. A malformed body is a 400 problem naming the field. A body
+/// without `Content-Type: application/json` is a 415, and one over the size limit a 413.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub(crate) struct Json<T>(pub(crate) T);

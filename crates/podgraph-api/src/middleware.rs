@@ -30,7 +30,8 @@ const MAX_REQUEST_ID_LEN: usize = 128;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestId(pub String);
 
-/// The outermost middleware of every route: see the module docs.
+/// Wraps every route: request id, trace context, span, timeout, problem body, HTTP
+/// metrics and SLO events.
 pub(crate) async fn observe(
     State(state): State<AppState>,
     mut request: Request,
@@ -100,8 +101,8 @@ pub(crate) async fn observe(
     response
 }
 
-/// Requests of the API routes are SLO events; probes, metrics scrapes and docs are not,
-/// so that they do not dilute the availability and latency SLIs.
+/// Records requests of the `/api/v1` routes as SLO events. Probes, metrics scrapes and
+/// docs are left out so that they do not dilute the availability and latency SLIs.
 fn record_slo_events(state: &AppState, route: &str, status: StatusCode, elapsed: Duration) {
     let Some(slo) = &state.inner.slo else {
         return;

@@ -485,7 +485,7 @@ impl From<NeighbourEdge> for EdgeView {
     }
 }
 
-/// What a search hit is.
+/// The kind of item a search hit points at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SearchHitKindView {
@@ -601,6 +601,6 @@ pub struct ComponentHealth {
 pub struct ReadyView {
     /// Whether the store is reachable and its schema is current.
     pub ready: bool,
-    /// Why not, when not ready.
+    /// Reason, when not ready.
     pub detail: Option<String>,
 }

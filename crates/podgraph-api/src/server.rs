@@ -8,6 +8,12 @@ use tokio::net::TcpListener;
 
 use crate::state::AppState;
 
+/// Idle read connections a served store keeps. Each concurrent request that finds no
+/// idle connection opens a new one and closes it afterwards, losing its statement and
+/// page caches, so a server keeps more than the default of 4. Each connection's page
+/// cache grows as it reads, up to `SqliteOptions::cache_kib`.
+pub const SERVE_IDLE_READERS: usize = 16;
+
 /// How long running jobs get to reach an episode boundary after shutdown starts.
 pub const DEFAULT_JOB_GRACE: Duration = Duration::from_secs(30);
 

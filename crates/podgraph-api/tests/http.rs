@@ -14,7 +14,7 @@ use support::{FeedServer, Options, TestApp};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-/// The global metrics recorder, installed once for this test binary.
+/// Installs the global metrics recorder once for this test binary and returns its handle.
 fn metrics() -> MetricsHandle {
     static HANDLE: OnceLock<MetricsHandle> = OnceLock::new();
     HANDLE
@@ -236,7 +236,15 @@ async fn shutdown_finishes_requests_and_records_jobs() {
     let running = Running::start(&app, Duration::from_secs(30)).await;
     let (_, _, job) = running.submit(&json!({ "feeds": [feed.feed_url()] })).await;
     let id = job["id"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, job) = running.get(&format!("/api/v1/jobs/{id}")).await;
+        if job["state"] == "running" && job["progress"]["total"] == 6 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{job}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     let addr = running.addr;
     running.stop().await;
@@ -367,5 +375,44 @@ async fn request_id_crosses_the_socket() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-request-id"], "trace-me");
+    running.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_job_cancels_without_starting() {
+    let feed = FeedServer::start(6, Duration::from_millis(400)).await;
+    let app = TestApp::with(Options {
+        empty: true,
+        ..Options::default()
+    });
+    let running = Running::start(&app, DEFAULT_JOB_GRACE).await;
+    let (_, _, first) = running.submit(&json!({ "feeds": [feed.feed_url()] })).await;
+    let first_path = format!("/api/v1/jobs/{}", first["id"].as_str().unwrap());
+    // Tasks may start in any order, so the second job is submitted once the first runs.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while running.get(&first_path).await.1["state"] != "running" {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the first job never ran"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (_, _, second) = running.submit(&json!({ "feeds": [feed.feed_url()] })).await;
+    let second_id = second["id"].as_str().unwrap().to_owned();
+
+    let response = running
+        .client
+        .delete(running.url(&format!("/api/v1/jobs/{second_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 202);
+    let cancelled = running.wait_for(&second_id, Duration::from_secs(10)).await;
+    assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["started_at"], Value::Null, "it never ran");
+
+    // The first job still holds the only slot.
+    let (_, first_now) = running.get(&first_path).await;
+    assert_eq!(first_now["state"], "running", "{first_now}");
     running.stop().await;
 }

@@ -1,4 +1,4 @@
-//! Every route through the router without a socket: answers, pagination, filters and
+//! Every route through the router without a socket: responses, pagination, filters and
 //! problem details.
 
 mod support;
@@ -449,7 +449,7 @@ async fn operations_routes_report_state() {
     let response = app.send(get("/live")).await;
     assert_eq!(response.status(), 200);
 
-    // Without a metrics handle or SLO engine the routes say so.
+    // Without a metrics handle or SLO engine the routes return 404 and 503.
     let (status, _, _) = app.get_json("/metrics").await;
     assert_eq!(status, 404);
     let (status, _, body) = app.get_json("/api/v1/slo/status").await;

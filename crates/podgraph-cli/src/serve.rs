@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use podgraph_api::jobs::{JobContext, JobManager};
-use podgraph_api::{AppState, DEFAULT_JOB_GRACE, Services};
+use podgraph_api::{AppState, DEFAULT_JOB_GRACE, SERVE_IDLE_READERS, Services};
 use podgraph_core::pipeline::PipelineConfig;
 use podgraph_core::provider::{Fetcher, GraphStore};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_metrics::{MeteredFetcher, MeteredStore, MetricsConfig};
 use podgraph_slo::store::SqliteStateStore;
 use podgraph_slo::{PolicyEngine, SloSpec, SloTracker, SystemClock, TrackerConfig};
-use podgraph_store_sqlite::SqliteStore;
+use podgraph_store_sqlite::{SqliteOptions, SqliteStore};
 use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
 
 use crate::cli::ServeArgs;
@@ -51,7 +51,11 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
         })?;
     }
     let open_path = db_path.clone();
-    let store = tokio::task::spawn_blocking(move || SqliteStore::open(&open_path))
+    let options = SqliteOptions {
+        max_idle_readers: SERVE_IDLE_READERS,
+        ..SqliteOptions::default()
+    };
+    let store = tokio::task::spawn_blocking(move || SqliteStore::open_with(&open_path, options))
         .await
         .context("the database task stopped")?
         .with_context(|| format!("cannot open database {}", db_path.display()))?;

@@ -31,7 +31,7 @@ pub use types::{
 use crate::error::{ApiError, ApiResult};
 use crate::model::JobPage;
 
-/// What a job needs to run: the store, the fetcher and the pipeline settings.
+/// Dependencies of a job: the store, the fetcher and the pipeline settings.
 #[derive(Clone)]
 pub struct JobContext {
     /// The store, with the jobs table and the extra reads.
@@ -200,13 +200,16 @@ impl JobManager {
     /// # Errors
     /// `NotFound` for an unknown id, `Conflict` for a job that already finished.
     pub async fn cancel(&self, id: &str) -> ApiResult<JobView> {
+        // A job that just finished may still be in the live map for a moment.
         let live_view = {
             let live = lock(&self.inner.live);
-            live.get(id).map(|job| {
-                job.cancelled_by_user.store(true, Ordering::SeqCst);
-                job.cancel.cancel();
-                Arc::clone(&job.view)
-            })
+            live.get(id)
+                .filter(|job| !lock(&job.view).state.is_final())
+                .map(|job| {
+                    job.cancelled_by_user.store(true, Ordering::SeqCst);
+                    job.cancel.cancel();
+                    Arc::clone(&job.view)
+                })
         };
         if let Some(view) = live_view {
             tracing::info!(target: "podgraph::api", job_id = %id, "seeding job cancellation requested");
@@ -221,7 +224,7 @@ impl JobManager {
         )))
     }
 
-    /// Stops accepting jobs, asks running jobs to stop at the next episode boundary, and
+    /// Stops accepting jobs, tells running jobs to stop at the next episode boundary, and
     /// waits up to `grace` for them to record their final state. Returns the number of
     /// jobs that did not finish in time.
     pub async fn shutdown(&self, grace: Duration) -> usize {
@@ -251,7 +254,7 @@ impl JobManager {
         lock(&self.inner.live).len()
     }
 
-    /// Whether the manager stopped accepting jobs.
+    /// Returns whether the manager stopped accepting jobs.
     pub fn is_shutting_down(&self) -> bool {
         self.inner.shutting_down.load(Ordering::SeqCst)
     }

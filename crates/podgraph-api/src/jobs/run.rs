@@ -26,6 +26,9 @@ use super::{JobContext, save};
 /// How often a running job's progress is written to the store.
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How often a queued job checks whether it was cancelled.
+const QUEUE_POLL: Duration = Duration::from_millis(100);
+
 /// One job, ready to run on a background task.
 pub(super) struct JobTask {
     pub(super) context: JobContext,
@@ -45,18 +48,10 @@ impl JobTask {
 
     async fn run_inner(&self) {
         // Wait for a job slot; a job cancelled while it waits never starts.
-        let Ok(_permit) = Arc::clone(&self.permits).acquire_owned().await else {
-            self.end(
-                JobState::Failed,
-                Some("the job queue was closed".to_owned()),
-            )
-            .await;
-            return;
-        };
-        if self.cancel.is_cancelled() {
+        let Some(_permit) = self.wait_for_slot().await else {
             self.end_cancelled(&RunSummary::default()).await;
             return;
-        }
+        };
         self.update(|view| {
             view.state = JobState::Running;
             view.started_at = Some(Utc::now());
@@ -107,7 +102,23 @@ impl JobTask {
         }
     }
 
-    /// The feed URLs of the request: `feeds`, then the `http(s)` feeds of the OPML.
+    /// Waits for a job slot. Returns `None` when the job is cancelled first; the token
+    /// has no wake-up, so it is checked every [`QUEUE_POLL`].
+    async fn wait_for_slot(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let acquire = Arc::clone(&self.permits).acquire_owned();
+        tokio::pin!(acquire);
+        loop {
+            if self.cancel.is_cancelled() {
+                return None;
+            }
+            tokio::select! {
+                permit = &mut acquire => return permit.ok().filter(|_| !self.cancel.is_cancelled()),
+                () = tokio::time::sleep(QUEUE_POLL) => {}
+            }
+        }
+    }
+
+    /// Collects the feed URLs of the request: `feeds`, then the `http(s)` feeds of the OPML.
     fn feed_urls(&self, feeds: &[String], opml: Option<&str>) -> Vec<String> {
         let mut inputs: Vec<String> = feeds.iter().map(|f| f.trim().to_owned()).collect();
         let Some(opml) = opml.filter(|o| !o.trim().is_empty()) else {

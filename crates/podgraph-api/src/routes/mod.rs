@@ -66,7 +66,7 @@ impl utoipa::Modify for SecuritySchemes {
 }
 
 /// Returns the OpenAPI document. Operations routes that need no key (`/health`,
-/// `/ready`, `/live`) say so with an empty security requirement.
+/// `/ready`, `/live`) declare an empty security requirement.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     for path in ["/health", "/ready", "/live"] {

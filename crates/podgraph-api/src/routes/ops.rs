@@ -117,7 +117,7 @@ fn worst(a: HealthStatusView, b: HealthStatusView) -> HealthStatusView {
     if rank(b) > rank(a) { b } else { a }
 }
 
-/// Ready once the store answers and its schema is current: 200, else 503.
+/// Returns 200 once the store responds and its schema is current, else 503.
 #[utoipa::path(
     get, path = "/ready", tag = "operations",
     responses(

@@ -26,12 +26,12 @@ use podgraph_store_sqlite::SqliteStore;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
-/// The demo transcripts of the repository.
+/// Returns the directory of the demo transcripts of the repository.
 pub fn demo_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo")
 }
 
-/// A database seeded once per test binary from `examples/demo`; tests copy it.
+/// Returns a database seeded once per test binary from `examples/demo`, which tests copy.
 fn seeded_template() -> &'static Path {
     static TEMPLATE: OnceLock<(TempDir, PathBuf)> = OnceLock::new();
     let (_, path) = TEMPLATE.get_or_init(|| {
@@ -98,7 +98,7 @@ pub struct Options {
 }
 
 impl TestApp {
-    /// An app over a seeded store with default settings and no keys.
+    /// Builds an app over a seeded store with default settings and no keys.
     pub fn seeded() -> Self {
         Self::with(Options::default())
     }
@@ -169,14 +169,14 @@ impl TestApp {
     }
 }
 
-/// A GET request.
+/// Builds a GET request.
 pub fn get(path: &str) -> Request<Body> {
     Request::get(path)
         .body(Body::empty())
         .expect("valid request")
 }
 
-/// A POST request with a JSON body.
+/// Builds a POST request with a JSON body.
 pub fn post_json(path: &str, body: &serde_json::Value) -> Request<Body> {
     Request::post(path)
         .header("content-type", "application/json")
