@@ -71,6 +71,29 @@ pub(crate) enum Command {
     /// Service level objectives: error budgets, burn rates, alerts and policies, the
     /// Prometheus rules generated from them, and checks of the SLO spec.
     Slo(SloArgs),
+    /// Serve the REST API (`/api/v1`), Swagger UI at `/docs`, health probes and
+    /// `/metrics` until SIGINT or SIGTERM, then finish requests and stop jobs safely.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `podgraph serve`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: `api.addr`, else 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) addr: Option<std::net::SocketAddr>,
+
+    /// SQLite database file [default: podgraph.db in the user's data directory].
+    #[arg(long, value_name = "PATH")]
+    pub(crate) db: Option<PathBuf>,
+
+    /// SLO specification file [default: the built-in specification].
+    #[arg(long, value_name = "FILE")]
+    pub(crate) slo: Option<PathBuf>,
+
+    /// Allow seeding jobs to fetch feeds from loopback addresses (for local testing).
+    #[arg(long)]
+    pub(crate) allow_loopback: bool,
 }
 
 /// Arguments of `podgraph seed`.

@@ -28,6 +28,8 @@ pub(crate) struct Config {
     pub(crate) logging: podgraph_tracing::LogConfig,
     /// Service level objectives: spec, state file and webhook.
     pub(crate) slo: crate::slo::SloSection,
+    /// The HTTP API of `podgraph serve`.
+    pub(crate) api: podgraph_api::ApiConfig,
 }
 
 /// The `[pipeline]` section.
@@ -72,8 +74,9 @@ impl Config {
     }
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
-    /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES`, `PODGRAPH_SLO_SPEC`
-    /// and `PODGRAPH_SLO_STATE`.
+    /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES`, `PODGRAPH_SLO_SPEC`,
+    /// `PODGRAPH_SLO_STATE` and `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs,
+    /// hashed on load).
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(PathBuf::from(db));
@@ -95,6 +98,9 @@ impl Config {
         }
         if let Some(state) = var("PODGRAPH_SLO_STATE").filter(|v| !v.is_empty()) {
             self.slo.state = Some(PathBuf::from(state));
+        }
+        if let Some(value) = var("PODGRAPH_API_KEYS") {
+            self.api.add_env_keys(&value);
         }
         Ok(())
     }
@@ -192,5 +198,6 @@ mod shipped_file_tests {
         );
         assert_eq!(config.logging, defaults.logging);
         assert_eq!(config.slo, defaults.slo);
+        assert_eq!(config.api, defaults.api);
     }
 }

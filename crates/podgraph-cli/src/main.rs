@@ -11,6 +11,7 @@ mod output;
 mod query;
 mod seed;
 mod slo;
+mod serve;
 mod telemetry;
 
 use std::process::ExitCode;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
             Command::Export(args) => query::export(args, config).await,
             Command::Inspect(args) => inspect::run(args).await,
             Command::Slo(args) => slo::run(args, config).await,
+            Command::Serve(args) => serve::run(args, config).await,
         }
     });
 

@@ -17,7 +17,7 @@ use crate::error::{DbContext, sqlite_error};
 pub(crate) const APPLICATION_ID: i32 = 0x5047_5246;
 
 /// Migrations in order; migration `i` upgrades the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -476,4 +476,20 @@ WHEN old.alias IS NOT new.alias BEGIN
     INSERT INTO aliases_fts(aliases_fts, rowid, alias) VALUES ('delete', old.rowid, old.alias);
     INSERT INTO aliases_fts(rowid, alias) VALUES (new.rowid, new.alias);
 END;
+"#;
+
+/// Version 2: seeding jobs submitted through the API.
+///
+/// `state` is one of `queued`, `running`, `succeeded`, `failed` or `cancelled`; `body` is
+/// the job's request and progress as JSON, owned by the API crate. Rows are written
+/// whole on every change, so a restart finds the last saved progress of each job.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE jobs (
+    id         TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    body       TEXT NOT NULL
+);
+CREATE INDEX jobs_newest_first ON jobs(created_at DESC, id DESC);
 "#;

@@ -18,8 +18,9 @@ use rusqlite::Connection;
 use crate::connections::{Connections, SqliteOptions};
 use crate::error::DbContext;
 use crate::export::{self, ExportFormat, ExportSummary};
-use crate::read::{entity, episode, listings, neighbours, search, stats};
-use crate::types::{AliasRecord, EpisodeDetail};
+use crate::jobs::{self, JobRow};
+use crate::read::{entity, episode, listings, neighbours, search, stats, topics};
+use crate::types::{AliasRecord, EpisodeDetail, TopicSummary};
 use crate::{schema, write};
 
 /// The embedded graph store: one SQLite database file (or a private in-memory database).
@@ -168,6 +169,68 @@ impl SqliteStore {
     pub async fn episode_detail(&self, id: EpisodeId) -> ProviderResult<Option<EpisodeDetail>> {
         self.read("store.episode_detail", move |conn, ctx| {
             episode::detail(conn, ctx, id)
+        })
+        .await
+    }
+
+    /// Lists topics discussed by most episodes first, then by id. `phrase` keeps topics
+    /// whose phrase starts with it, ignoring ASCII case; a blank prefix keeps all.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a malformed cursor; fails when the database cannot be read.
+    pub async fn topics(
+        &self,
+        phrase: Option<&str>,
+        page: &PageRequest,
+    ) -> ProviderResult<Page<TopicSummary>> {
+        let phrase = phrase.map(str::to_owned);
+        let page = page.clone();
+        self.read("store.topics", move |conn, ctx| {
+            topics::topics(conn, ctx, phrase.as_deref(), &page)
+        })
+        .await
+    }
+
+    /// Inserts a seeding job, or replaces the stored job with the same id.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be written.
+    pub async fn save_job(&self, job: &JobRow) -> ProviderResult<()> {
+        let job = job.clone();
+        self.write("store.save_job", move |conn, ctx| {
+            jobs::save(conn, ctx, &job)
+        })
+        .await
+    }
+
+    /// Returns one seeding job, or `None` when the id is unknown.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be read.
+    pub async fn job(&self, id: &str) -> ProviderResult<Option<JobRow>> {
+        let id = id.to_owned();
+        self.read("store.job", move |conn, ctx| jobs::job(conn, ctx, &id))
+            .await
+    }
+
+    /// Lists seeding jobs, newest first.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a malformed cursor; fails when the database cannot be read.
+    pub async fn jobs(&self, page: &PageRequest) -> ProviderResult<Page<JobRow>> {
+        let page = page.clone();
+        self.read("store.jobs", move |conn, ctx| jobs::jobs(conn, ctx, &page))
+            .await
+    }
+
+    /// Returns every seeding job whose state is one of `states`, oldest first.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be read.
+    pub async fn jobs_in_states(&self, states: &[&str]) -> ProviderResult<Vec<JobRow>> {
+        let states: Vec<String> = states.iter().map(|s| (*s).to_owned()).collect();
+        self.read("store.jobs_in_states", move |conn, ctx| {
+            jobs::jobs_in_states(conn, ctx, &states)
         })
         .await
     }

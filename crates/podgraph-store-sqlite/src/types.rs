@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use podgraph_core::model::{Chapter, Episode, NormalizedTranscript, Topic};
 use podgraph_core::provider::{EpisodeRecord, PodcastSummary};
-use podgraph_core::{EntityId, EpisodeId};
+use podgraph_core::{EntityId, EpisodeId, TopicId};
 use serde::{Deserialize, Serialize};
 
 /// A surface form merged into an entity, with the resolution decision when one was recorded.
@@ -45,4 +45,17 @@ pub struct EpisodeDetail {
     pub record: Option<EpisodeRecord>,
     /// Duration of the last successful store write in milliseconds.
     pub write_ms: Option<u64>,
+}
+
+/// A topic in listings, with the number of episodes that discuss it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TopicSummary {
+    /// Id.
+    pub id: TopicId,
+    /// The key phrase.
+    pub phrase: String,
+    /// Episodes that discuss the topic.
+    pub episode_count: u64,
+    /// Highest weight of the topic in any one episode, in [0, 1].
+    pub max_weight: f32,
 }

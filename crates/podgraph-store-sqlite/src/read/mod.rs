@@ -6,6 +6,7 @@ pub(crate) mod listings;
 pub(crate) mod neighbours;
 pub(crate) mod search;
 pub(crate) mod stats;
+pub(crate) mod topics;
 
 use podgraph_core::ProviderError;
 use podgraph_core::provider::Page;
