@@ -9,6 +9,7 @@ mod inspect;
 mod output;
 mod query;
 mod seed;
+mod store;
 mod telemetry;
 
 use std::process::ExitCode;

@@ -13,17 +13,14 @@ use podgraph_core::pipeline::{
     CancelToken, EpisodeJob, EpisodeOutcome, FanOut, Pipeline, PipelineConfig, PipelineObserver,
     RunSummary, Stage,
 };
-use podgraph_core::provider::{Fetcher, GraphStore};
+use podgraph_core::provider::Fetcher;
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
 use podgraph_ingest::sources::collect_jobs;
-use podgraph_metrics::{
-    MeteredFetcher, MeteredStore, MetricsConfig, MetricsHandle, MetricsObserver,
-};
-use podgraph_store_sqlite::SqliteStore;
+use podgraph_metrics::{MeteredFetcher, MetricsConfig, MetricsHandle, MetricsObserver};
 use podgraph_tracing::TracingObserver;
-use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
+use podgraph_tracing::wrap::TracedFetcher;
 use tracing::Instrument;
 
 use crate::cli::SeedArgs;
@@ -44,19 +41,9 @@ pub(crate) async fn run(args: SeedArgs, config: Config) -> Result<ExitCode> {
 async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<ExitCode> {
     apply_flags(&args, &mut config);
     let metrics = start_metrics(&args).await?;
-    let db_path = config.db_path();
-    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).with_context(|| {
-            format!("cannot create the database directory {}", parent.display())
-        })?;
-    }
-    let sqlite = SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open database {}", db_path.display()))?;
-    // Metrics sit closest to the store so that their latency excludes span bookkeeping.
-    let store: Arc<dyn GraphStore> = Arc::new(TracedGraphStore::new(
-        Arc::new(MeteredStore::new(sqlite, "sqlite")),
-        "sqlite",
-    ));
+    let target = config.store_target();
+    let db_path = target.location();
+    let store = crate::store::open_for_writing(&target).await?;
     store
         .migrate()
         .await
@@ -201,7 +188,7 @@ fn peak_resident_bytes() -> Option<u64> {
 
 fn apply_flags(args: &SeedArgs, config: &mut Config) {
     if let Some(db) = &args.db {
-        config.db = Some(db.clone());
+        config.db = Some(crate::store::DbSetting::Path(db.clone()));
     }
     if let Some(concurrency) = args.concurrency {
         config.pipeline.concurrency = concurrency;

@@ -20,7 +20,7 @@ pub const ENV_DATABASE: &str = "NEO4J_DATABASE";
 /// optional; [`Neo4jConfig::with_env`] then lets `NEO4J_URI`, `NEO4J_USER`,
 /// `NEO4J_PASSWORD` and `NEO4J_DATABASE` override the file. `Debug` never prints the
 /// password.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Neo4jConfig {
     /// Bolt URI: `bolt://`, `neo4j://` or their `+s`/`+ssc` TLS forms.
