@@ -42,7 +42,7 @@ pub(crate) enum DbSetting {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct DbSection {
-    /// Which store to use.
+    /// The store backend.
     pub(crate) backend: Backend,
     /// SQLite database path; the default is `podgraph.db` in the user's data directory.
     pub(crate) path: Option<PathBuf>,
@@ -108,7 +108,7 @@ impl StoreTarget {
         }
     }
 
-    /// Where the store is, for messages: the SQLite path or the Neo4j URI.
+    /// Returns the SQLite path or the Neo4j URI, for messages.
     pub(crate) fn location(&self) -> PathBuf {
         match self {
             Self::Sqlite(path) => path.clone(),

@@ -113,12 +113,12 @@ impl Neo4jConfig {
         self
     }
 
-    /// The connect timeout as a duration.
+    /// Returns the connect timeout as a duration.
     pub fn connect_timeout(&self) -> Duration {
         Duration::from_secs(self.connect_timeout_secs)
     }
 
-    /// The retry budget as a duration.
+    /// Returns the retry budget as a duration.
     pub fn retry_budget(&self) -> Duration {
         Duration::from_millis(self.retry_budget_ms)
     }

@@ -56,7 +56,7 @@ where
     }
 }
 
-/// A uniformly random duration in `[0, ceiling]`.
+/// Returns a uniformly random duration in `[0, ceiling]`.
 fn jitter(ceiling: Duration) -> Duration {
     // Each `RandomState` is seeded randomly, so hashing nothing yields a fresh random value.
     let random = RandomState::new().hash_one(());

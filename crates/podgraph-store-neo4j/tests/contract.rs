@@ -4,35 +4,12 @@
 //!
 //! Without `NEO4J_URI` the tests skip on a developer machine and fail under CI (`CI` set).
 
-use std::sync::{Arc, LazyLock};
+mod common;
 
-use podgraph_core::provider::GraphStore;
 use podgraph_store_contract::StoreUnderTest;
-use podgraph_store_neo4j::{Neo4jConfig, Neo4jStore};
-use tokio::sync::Mutex;
-
-/// Serialises the tests: they share one database.
-static DATABASE: LazyLock<Arc<Mutex<()>>> = LazyLock::new(Arc::default);
 
 async fn neo4j_store() -> Option<StoreUnderTest> {
-    if std::env::var_os("NEO4J_URI").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "NEO4J_URI is not set under CI; .ci/run starts Neo4j with .ci/neo4j start"
-        );
-        eprintln!("skipping: NEO4J_URI is not set; run `eval \"$(.ci/neo4j start)\"` first");
-        return None;
-    }
-    let guard = Arc::clone(&DATABASE).lock_owned().await;
-    let config = Neo4jConfig::from_env().unwrap_or_else(|e| panic!("{e}"));
-    let store = Neo4jStore::connect(config)
-        .await
-        .unwrap_or_else(|e| panic!("connecting to Neo4j failed: {e}"));
-    store
-        .delete_all()
-        .await
-        .unwrap_or_else(|e| panic!("emptying the database failed: {e}"));
-    assert!(store.stats().await.is_ok());
+    let (store, guard) = common::empty_store().await?;
     Some(StoreUnderTest::with_guard(store, guard))
 }
 

@@ -462,25 +462,25 @@ pub(crate) async fn episode_record(
 /// Counts nodes by label and relationships by type, every one of the graph model.
 pub(crate) async fn stats(graph: &Graph) -> ProviderResult<GraphStats> {
     const OP: &str = "store.stats";
-    // Labels and types come from the fixed graph model table, never from input. Each
-    // count is answered from Neo4j's count store.
+    // Labels and types come from the fixed graph model table, never from input. Neo4j
+    // reads each count from its count store instead of scanning.
     let mut parts: Vec<String> = NODE_LABELS
         .iter()
         .map(|label| {
             format!(
                 "MATCH (n:{label}) WITH count(n) AS count
-                 RETURN 'node' AS what, '{label}' AS name, count"
+                 RETURN 'node' AS element, '{label}' AS name, count"
             )
         })
         .collect();
     parts.extend(RELATIONSHIP_TYPES.iter().map(|rel| {
         format!(
             "MATCH ()-[r:{rel}]->() WITH count(r) AS count
-             RETURN 'relationship' AS what, '{rel}' AS name, count"
+             RETURN 'relationship' AS element, '{rel}' AS name, count"
         )
     }));
     let text = format!(
-        "CALL () {{ {} }} RETURN what, name, count",
+        "CALL () {{ {} }} RETURN element, name, count",
         parts.join(" UNION ALL ")
     );
     let rows = read_all(
@@ -490,17 +490,19 @@ pub(crate) async fn stats(graph: &Graph) -> ProviderResult<GraphStats> {
         crate::db::statement(&text),
     )
     .await?;
+
     let mut stats = GraphStats::default();
     for row in &rows {
-        let what: String = column(OP, row, "what")?;
+        let element: String = column(OP, row, "element")?;
         let name: String = column(OP, row, "name")?;
         let count: u64 = unsigned(OP, row, "count")?;
-        if what == "node" {
+        if element == "node" {
             stats.nodes.push((name, count));
         } else {
             stats.relationships.push((name, count));
         }
     }
+
     let order = |list: &mut Vec<(String, u64)>, names: &[&str]| {
         list.sort_by_key(|(name, _)| names.iter().position(|n| n == name));
     };

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::db::{column, limit_param, query_with, read_all};
 
-/// Hits returned when a search asks for 0.
+/// Hits returned when a search requests 0.
 pub const DEFAULT_SEARCH_HITS: usize = 20;
 /// Maximum hits of one search; larger limits are capped.
 pub const MAX_SEARCH_HITS: usize = 200;

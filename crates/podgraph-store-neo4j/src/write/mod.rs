@@ -14,9 +14,9 @@
 //!    no episode lists any more, then shared relationships without contributors;
 //! 6. mention counts of the touched entities are recomputed and the record set to done.
 //!
-//! Locks are taken in one order by every writer (episode, podcast, entities by id,
-//! topics by id), which keeps deadlocks rare; the ones that still happen are
-//! `Neo.TransientError.*` and retried.
+//! Every writer takes its locks in one order (episode, podcast, entities by id, topics by
+//! id), which keeps deadlocks rare. The ones that still happen are `Neo.TransientError.*`
+//! errors, and the caller retries them.
 
 mod rows;
 mod validate;
@@ -93,8 +93,8 @@ SET c += row.props, c.gen = $gen
 MERGE (e)-[r:HAS_CHAPTER]->(c)
 SET r.gen = $gen";
 
-// The write lock is taken before the alias lists are read, so concurrent writers of the
-// same entity never lose each other's aliases.
+// Setting `write_lock` first takes the node's write lock before the alias lists are read,
+// so concurrent writers of one entity add their aliases one after the other.
 const MERGE_ENTITIES: &str = "
 MATCH (e:Episode {id: $episode})
 UNWIND $rows AS row
@@ -298,6 +298,8 @@ pub(crate) async fn write_episode(
     };
 
     let generation = lock_episode(txn, &episode, &podcast).await?;
+    // The first write of an episode has no previous version to strip or delete.
+    let replacing = generation > 1;
     let with_gen = || {
         let mut params = base();
         params.push(("gen", Value::from(generation)));
@@ -345,7 +347,9 @@ pub(crate) async fn write_episode(
         unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
     }
 
-    exec(txn, "strip the episode from HOSTS", STRIP_HOSTS, base()).await?;
+    if replacing {
+        exec(txn, "strip the episode from HOSTS", STRIP_HOSTS, base()).await?;
+    }
     let hosts: Vec<Value> = rows
         .hosts
         .iter()
@@ -384,13 +388,15 @@ pub(crate) async fn write_episode(
     for (action, statement, list) in knowledge {
         unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
     }
-    exec(
-        txn,
-        "strip the episode from RELATED_TO",
-        STRIP_RELATED,
-        base(),
-    )
-    .await?;
+    if replacing {
+        exec(
+            txn,
+            "strip the episode from RELATED_TO",
+            STRIP_RELATED,
+            base(),
+        )
+        .await?;
+    }
     unwind(
         txn,
         "merge RELATED_TO",
@@ -401,7 +407,12 @@ pub(crate) async fn write_episode(
     )
     .await?;
 
-    let removed = remove_stale(txn, rows, &with_gen).await?;
+    let (removed, old_entities) = if replacing {
+        remove_stale(txn, &with_gen).await?
+    } else {
+        (0, Vec::new())
+    };
+    refresh_entity_counts(txn, rows, old_entities).await?;
     record_done(txn, graph, started).await?;
 
     Ok(WriteSummary {
@@ -439,13 +450,12 @@ async fn lock_episode(txn: &mut Txn, episode: &str, podcast: &str) -> ProviderRe
     Ok(generation)
 }
 
-/// Deletes what the previous version had and this one lacks; returns how many nodes and
-/// relationships of the graph model went.
+/// Deletes what the previous version had and this one lacks. Returns how many nodes and
+/// relationships of the graph model went, and the entities the previous version listed.
 async fn remove_stale(
     txn: &mut Txn,
-    rows: &EpisodeRows,
     with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
-) -> ProviderResult<u64> {
+) -> ProviderResult<(u64, Vec<String>)> {
     let query = query_with(OPERATION, OLD_ENTITIES_AND_TOPICS, with_gen())?;
     let old = fetch_all(
         txn,
@@ -462,7 +472,16 @@ async fn remove_stale(
         None => (Vec::new(), Vec::new()),
     };
 
+    // Shared relationships are found through the episode's LISTS relationships, so this
+    // runs before the stale ones are deleted.
     let mut removed = count_of(
+        txn,
+        "delete unused shared relationships",
+        DELETE_EMPTY_SHARED,
+        with_gen(),
+    )
+    .await?;
+    removed += count_of(
         txn,
         "delete stale relationships",
         DELETE_STALE_RELATIONSHIPS,
@@ -479,7 +498,7 @@ async fn remove_stale(
     }
 
     let mut params = with_gen();
-    params.push(("ids", json!(old_entities)));
+    params.push(("ids", json!(&old_entities)));
     removed += count_of(
         txn,
         "delete unlisted entities",
@@ -496,14 +515,15 @@ async fn remove_stale(
         params,
     )
     .await?;
-    removed += count_of(
-        txn,
-        "delete unused shared relationships",
-        DELETE_EMPTY_SHARED,
-        with_gen(),
-    )
-    .await?;
+    Ok((removed, old_entities))
+}
 
+/// Recomputes the mention counts of the entities this version or the previous one lists.
+async fn refresh_entity_counts(
+    txn: &mut Txn,
+    rows: &EpisodeRows,
+    old_entities: Vec<String>,
+) -> ProviderResult<()> {
     let mut touched: Vec<String> = rows
         .entities
         .iter()
@@ -519,8 +539,7 @@ async fn remove_stale(
         REFRESH_ENTITY_COUNTS,
         params,
     )
-    .await?;
-    Ok(removed)
+    .await
 }
 
 async fn record_done(txn: &mut Txn, graph: &EpisodeGraph, started: Instant) -> ProviderResult<()> {

@@ -1,8 +1,8 @@
 //! The parameter rows of one episode write, built from a checked [`EpisodeGraph`].
 //!
-//! Duplicates are folded as unique keys fold them (entities, topics, quotes and
-//! insights by id, mentions by entity, segment and span, chapters by start), and every
-//! list is sorted by its key, so concurrent writers lock shared nodes in the same order.
+//! Duplicates are folded as unique keys fold them: entities, topics, quotes and insights
+//! by id, mentions by entity, segment and span, chapters by start. Every list is sorted by
+//! its key, so concurrent writers lock shared nodes in the same order.
 
 use std::collections::{BTreeMap, BTreeSet};
 

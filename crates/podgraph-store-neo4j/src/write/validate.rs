@@ -1,6 +1,6 @@
 //! Checks of an [`EpisodeGraph`] before anything is sent to the server.
 //!
-//! Neo4j has no foreign keys, so the store checks here what the SQLite store's schema
+//! Neo4j has no foreign keys, so the store checks here item the SQLite store's schema
 //! enforces: ids agree, every evidence names a segment of the episode and lies in its
 //! text, every referenced entity and quote is listed, numbers are finite and integers fit
 //! Neo4j's signed 64-bit integers.
@@ -67,25 +67,25 @@ fn check_graph(graph: &EpisodeGraph) -> Result<(), String> {
 
     let extraction = &graph.extraction;
     let entities: BTreeSet<EntityId> = extraction.entities.iter().map(|e| e.id).collect();
-    let listed = |id: &EntityId, what: &str| {
+    let listed = |id: &EntityId, item: &str| {
         if entities.contains(id) {
             Ok(())
         } else {
             Err(format!(
-                "{what} names entity {id}, which the extraction does not list"
+                "{item} names entity {id}, which the extraction does not list"
             ))
         }
     };
-    let evidence_ok = |evidence: &Evidence, what: &str| {
+    let evidence_ok = |evidence: &Evidence, item: &str| {
         if !segments.contains(&evidence.segment_id) {
             return Err(format!(
-                "{what} names segment {}, which the transcript does not contain",
+                "{item} names segment {}, which the transcript does not contain",
                 evidence.segment_id
             ));
         }
         if evidence.span.slice(text).is_none() {
             return Err(format!(
-                "{what} has span {}..{} outside the episode text",
+                "{item} has span {}..{} outside the episode text",
                 evidence.span.start, evidence.span.end
             ));
         }
@@ -130,32 +130,32 @@ fn check_graph(graph: &EpisodeGraph) -> Result<(), String> {
         }
     }
     for relationship in &extraction.relationships {
-        let what = format!(
+        let item = format!(
             "relationship {} -> {}",
             relationship.source, relationship.target
         );
-        listed(&relationship.source, &what)?;
-        listed(&relationship.target, &what)?;
-        finite(relationship.weight, || format!("weight of {what}"))?;
-        evidence_ok(&relationship.evidence, &what)?;
+        listed(&relationship.source, &item)?;
+        listed(&relationship.target, &item)?;
+        finite(relationship.weight, || format!("weight of {item}"))?;
+        evidence_ok(&relationship.evidence, &item)?;
     }
     Ok(())
 }
 
 /// Checks that an unsigned value fits Neo4j's signed 64-bit integers.
-fn fits(what: &str, value: impl TryInto<i64> + Copy + std::fmt::Display) -> Result<(), String> {
+fn fits(item: &str, value: impl TryInto<i64> + Copy + std::fmt::Display) -> Result<(), String> {
     value.try_into().map(|_| ()).map_err(|_| {
         format!(
-            "{what} is {value}, larger than the maximum {} that Neo4j stores",
+            "{item} is {value}, larger than the maximum {} that Neo4j stores",
             i64::MAX
         )
     })
 }
 
-fn finite(value: f32, what: impl Fn() -> String) -> Result<(), String> {
+fn finite(value: f32, item: impl Fn() -> String) -> Result<(), String> {
     if value.is_finite() {
         Ok(())
     } else {
-        Err(format!("{} is {value}; expected a finite number", what()))
+        Err(format!("{} is {value}; expected a finite number", item()))
     }
 }
