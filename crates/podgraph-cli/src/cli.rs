@@ -109,8 +109,9 @@ pub(crate) struct SeedArgs {
     #[arg(long, value_name = "DIR")]
     pub(crate) transcripts: Option<PathBuf>,
 
-    /// SQLite database file [default: podgraph.db in the user's data directory].
-    #[arg(long, value_name = "PATH")]
+    /// SQLite database file, or a Neo4j URI such as bolt://127.0.0.1:7687 (password from
+    /// NEO4J_PASSWORD) [default: podgraph.db in the user's data directory].
+    #[arg(long, value_name = "PATH|URI")]
     pub(crate) db: Option<PathBuf>,
 
     /// Episodes processed at once [default: number of CPU cores].

@@ -7,6 +7,8 @@ use anyhow::{Context, Result, bail};
 use podgraph_core::config::{FetchConfig, IngestConfig};
 use serde::Deserialize;
 
+use crate::store::{DbSetting, StoreTarget};
+
 /// File name looked up in the working directory when `--config` is not given.
 pub(crate) const DEFAULT_CONFIG_FILE: &str = "podgraph.toml";
 
@@ -14,8 +16,8 @@ pub(crate) const DEFAULT_CONFIG_FILE: &str = "podgraph.toml";
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct Config {
-    /// Path of the SQLite database.
-    pub(crate) db: Option<PathBuf>,
+    /// The graph store: a SQLite path, a Neo4j URI or a `[db]` table (see `store.rs`).
+    pub(crate) db: Option<DbSetting>,
     /// Parsing limits and segmentation.
     pub(crate) ingest: IngestConfig,
     /// HTTP and file fetching.
@@ -79,7 +81,7 @@ impl Config {
     /// hashed on load).
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
-            self.db = Some(PathBuf::from(db));
+            self.db = Some(DbSetting::Path(PathBuf::from(db)));
         }
         if let Some(value) = var("PODGRAPH_CONCURRENCY") {
             self.pipeline.concurrency = parse_env("PODGRAPH_CONCURRENCY", &value)?;
@@ -108,9 +110,34 @@ impl Config {
     /// The database path: the configured one, else `podgraph.db` in the user's data
     /// directory, else `./podgraph.db`.
     pub(crate) fn db_path(&self) -> PathBuf {
-        if let Some(db) = &self.db {
-            return db.clone();
+        match &self.db {
+            Some(DbSetting::Path(path)) => return path.clone(),
+            Some(DbSetting::Section(section)) => {
+                if let Some(path) = &section.path {
+                    return path.clone();
+                }
+            }
+            None => {}
         }
+        Self::default_db_path()
+    }
+
+    /// The store the commands work on: SQLite at [`Config::db_path`] unless `db` names a
+    /// Neo4j URI or `[db]` sets `backend = "neo4j"`.
+    pub(crate) fn store_target(&self) -> StoreTarget {
+        StoreTarget::from_setting(self.db.as_ref(), self.db_path())
+    }
+
+    /// The SQLite path that the SLO state file sits beside: the database file, or the
+    /// default database path when the graph lives in Neo4j.
+    pub(crate) fn slo_anchor(&self) -> PathBuf {
+        match self.store_target() {
+            StoreTarget::Sqlite(path) => path,
+            StoreTarget::Neo4j(_) => Self::default_db_path(),
+        }
+    }
+
+    fn default_db_path() -> PathBuf {
         directories::ProjectDirs::from("dev", "podgraph", "podgraph")
             .map(|dirs| dirs.data_dir().join("podgraph.db"))
             .unwrap_or_else(|| PathBuf::from("podgraph.db"))
@@ -150,7 +177,7 @@ mod tests {
             "db = \"a.db\"\n[pipeline]\nconcurrency = 3\n[fetch]\nallow_loopback = true\n",
         )
         .unwrap();
-        assert_eq!(config.db, Some(PathBuf::from("a.db")));
+        assert_eq!(config.db, Some(DbSetting::Path(PathBuf::from("a.db"))));
         assert_eq!(config.concurrency(), 3);
 
         let env = |name: &str| match name {

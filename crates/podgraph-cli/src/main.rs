@@ -12,6 +12,7 @@ mod query;
 mod seed;
 mod slo;
 mod serve;
+mod store;
 mod telemetry;
 
 use std::process::ExitCode;

@@ -18,7 +18,18 @@ use crate::output::{excerpt, table, timestamp};
 
 /// Opens an existing database; a missing file is an error instead of a new empty graph.
 async fn open(db: Option<&Path>, config: &Config) -> Result<SqliteStore> {
-    let path = db.map_or_else(|| config.db_path(), Path::to_path_buf);
+    let mut config = config.clone();
+    if let Some(db) = db {
+        config.db = Some(crate::store::DbSetting::Path(db.to_path_buf()));
+    }
+    let path = match config.store_target() {
+        crate::store::StoreTarget::Sqlite(path) => path,
+        crate::store::StoreTarget::Neo4j(neo4j) => bail!(
+            "`podgraph query` and `podgraph export` read SQLite databases only, and {} is a \
+             Neo4j server; query it with Cypher (cypher-shell or Neo4j Browser)",
+            neo4j.uri
+        ),
+    };
     if !path.is_file() {
         bail!(
             "database {} does not exist; run `podgraph seed --db {}` first",

@@ -13,17 +13,14 @@ use podgraph_core::pipeline::{
     CancelToken, EpisodeJob, EpisodeOutcome, FanOut, Pipeline, PipelineConfig, PipelineObserver,
     RunSummary, Stage,
 };
-use podgraph_core::provider::{Fetcher, GraphStore};
+use podgraph_core::provider::Fetcher;
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
 use podgraph_ingest::sources::collect_jobs;
-use podgraph_metrics::{
-    MeteredFetcher, MeteredStore, MetricsConfig, MetricsHandle, MetricsObserver,
-};
-use podgraph_store_sqlite::SqliteStore;
+use podgraph_metrics::{MeteredFetcher, MetricsConfig, MetricsHandle, MetricsObserver};
 use podgraph_tracing::TracingObserver;
-use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
+use podgraph_tracing::wrap::TracedFetcher;
 use tracing::Instrument;
 
 use crate::cli::SeedArgs;
@@ -44,13 +41,15 @@ pub(crate) async fn run(args: SeedArgs, config: Config) -> Result<ExitCode> {
 async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<ExitCode> {
     apply_flags(&args, &mut config);
     let metrics = start_metrics(&args).await?;
-    let db_path = config.db_path();
-    if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+    let target = config.store_target();
+    let db_path = target.location();
+    let slo_anchor = config.slo_anchor();
+    if let Some(parent) = slo_anchor.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| {
             format!("cannot create the database directory {}", parent.display())
         })?;
     }
-    let slo = crate::slo::SeedSlo::start(&config, &db_path, args.override_freeze).await?;
+    let slo = crate::slo::SeedSlo::start(&config, &slo_anchor, args.override_freeze).await?;
     if let Some(rejected) = slo.rejection() {
         slo.finish().await;
         if let Some(metrics) = metrics {
@@ -58,13 +57,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         }
         return Ok(rejected);
     }
-    let sqlite = SqliteStore::open(&db_path)
-        .with_context(|| format!("cannot open database {}", db_path.display()))?;
-    // Metrics sit closest to the store so that their latency excludes span bookkeeping.
-    let store: Arc<dyn GraphStore> = Arc::new(TracedGraphStore::new(
-        Arc::new(MeteredStore::new(sqlite, "sqlite")),
-        "sqlite",
-    ));
+    let store = crate::store::open_for_writing(&target).await?;
     store
         .migrate()
         .await
@@ -211,7 +204,7 @@ fn peak_resident_bytes() -> Option<u64> {
 
 fn apply_flags(args: &SeedArgs, config: &mut Config) {
     if let Some(db) = &args.db {
-        config.db = Some(db.clone());
+        config.db = Some(crate::store::DbSetting::Path(db.clone()));
     }
     if let Some(concurrency) = args.concurrency {
         config.pipeline.concurrency = concurrency;

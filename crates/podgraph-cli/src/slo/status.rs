@@ -69,7 +69,7 @@ pub(super) async fn run(
             names.join(", ")
         );
     }
-    let db = db.unwrap_or_else(|| config.db_path());
+    let db = db.unwrap_or_else(|| config.slo_anchor());
     let state = state_path(config, &db);
     let state_found = state.is_file();
     // A status query leaves no trace, so a missing state file is not created.

@@ -83,6 +83,12 @@ impl MemoryGraphStore {
     }
 }
 
+/// Maps a blank optional text to `None`: like the database stores, the fake keeps empty
+/// values as absent.
+pub(crate) fn present(value: Option<&String>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty()).cloned()
+}
+
 fn poisoned(operation: &'static str) -> ProviderError {
     ProviderError::new(
         ErrorKind::Unavailable,
@@ -146,8 +152,16 @@ impl GraphStore for MemoryGraphStore {
                 ),
             ));
         }
+        let stored = EpisodeRecord {
+            guid: present(record.guid.as_ref()),
+            transcript_hash: present(record.transcript_hash.as_ref()),
+            extractor_version: present(record.extractor_version.as_ref()),
+            failed_stage: present(record.failed_stage.as_ref()),
+            error: present(record.error.as_ref()),
+            ..record.clone()
+        };
         let mut state = self.write(OPERATION)?;
-        state.records.insert(record.episode_id, record.clone());
+        state.records.insert(record.episode_id, stored);
         Ok(())
     }
 

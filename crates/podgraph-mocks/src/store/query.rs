@@ -292,7 +292,7 @@ impl State {
                 let summary = PodcastSummary {
                     id: podcast.id,
                     title: podcast.title.clone(),
-                    feed_url: podcast.feed_url.clone(),
+                    feed_url: super::present(podcast.feed_url.as_ref()),
                     episode_count: episode_counts.get(&podcast.id).copied().unwrap_or(0),
                 };
                 (order, summary)
@@ -413,9 +413,11 @@ impl State {
                     episode_id: graph.episode.id,
                     episode_title: graph.episode.title.clone(),
                     segment_id: evidence.segment_id,
-                    speaker: segment
-                        .and_then(|s| s.speaker.clone())
-                        .or_else(|| evidence.speaker.clone()),
+                    speaker: super::present(
+                        segment
+                            .and_then(|s| s.speaker.as_ref())
+                            .or(evidence.speaker.as_ref()),
+                    ),
                     start_ms: segment.map_or(evidence.start_ms, |s| s.start_ms),
                     end_ms: segment.map_or(evidence.end_ms, |s| s.end_ms),
                     surface: mention.surface.clone(),
@@ -467,7 +469,7 @@ impl State {
                 let record = QuoteRecord {
                     id: quote.id,
                     text: quote.text.clone(),
-                    speaker: evidence.speaker.clone(),
+                    speaker: super::present(evidence.speaker.as_ref()),
                     episode_id: graph.episode.id,
                     episode_title: graph.episode.title.clone(),
                     start_ms: evidence.start_ms,

@@ -84,7 +84,7 @@ impl State {
             EpisodeRecord {
                 episode_id,
                 podcast_id: graph.podcast.id,
-                guid: graph.episode.guid.clone(),
+                guid: super::present(graph.episode.guid.as_ref()),
                 transcript_hash: Some(graph.transcript_hash.clone()),
                 extractor_version: Some(graph.extractor_version.clone()),
                 status: EpisodeStatus::Done,

@@ -1,0 +1,239 @@
+//! Behaviour of the Neo4j store beyond the shared contract: schema, health, rejected
+//! graphs, pagination, search and neighbourhoods. Needs `NEO4J_URI` (see `contract.rs`).
+
+mod common;
+
+use chrono::DateTime;
+use podgraph_core::model::{EntityKind, EpisodeGraph, RelationKind};
+use podgraph_core::provider::{EntityFilter, GraphStore, HealthStatus, PageRequest, SearchHitKind};
+use podgraph_core::{EntityId, ErrorKind, PodcastId};
+use podgraph_mocks::builder::EpisodeGraphBuilder;
+use podgraph_mocks::store::expected_stats;
+use podgraph_store_neo4j::{Neo4jConfig, Neo4jStore, SCHEMA_VERSION};
+
+fn episode(guid: &str, published: &str) -> EpisodeGraph {
+    EpisodeGraphBuilder::new("Rust Talk", guid)
+        .title(&format!("Episode {guid}"))
+        .published(DateTime::parse_from_rfc3339(published).unwrap())
+        .segment("Alice", "Tokio makes async Rust pleasant, says Alice.")
+        .segment("Bob", "Serde and Rust go well together.")
+        .entity(EntityKind::Product, "Rust")
+        .entity(EntityKind::Product, "Tokio")
+        .entity(EntityKind::Product, "Serde")
+        .quote("Serde and Rust go well together.", 0.6)
+        .relationship("Tokio", "Rust", RelationKind::CoOccurs, 2.0)
+        .relationship("Serde", "Rust", RelationKind::CoOccurs, 1.0)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_versioned() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap();
+    assert_eq!(store.schema_version().await.unwrap(), SCHEMA_VERSION);
+}
+
+#[tokio::test]
+async fn health_reports_version_and_latency() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let health = store.health().await;
+    assert_eq!(health.status, HealthStatus::Healthy, "{health:?}");
+    let version = health.version.unwrap_or_default();
+    assert!(version.starts_with("Neo4j Kernel 5."), "{version}");
+    assert!(
+        version.ends_with(&format!("schema {SCHEMA_VERSION}")),
+        "{version}"
+    );
+    assert!(health.latency.as_nanos() > 0);
+}
+
+#[tokio::test]
+async fn health_of_unreachable_server_is_unhealthy() {
+    // Port 9 (discard) on loopback has no Bolt server.
+    let store = Neo4jStore::new(Neo4jConfig {
+        uri: "bolt://127.0.0.1:9".to_owned(),
+        connect_timeout_secs: 2,
+        ..Neo4jConfig::default()
+    })
+    .unwrap();
+    let health = store.health().await;
+    assert_eq!(health.status, HealthStatus::Unhealthy);
+    assert!(health.detail.is_some());
+}
+
+#[tokio::test]
+async fn wrong_password_is_permission_denied() {
+    let Some((_store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let config = Neo4jConfig {
+        password: "not-the-password".to_owned(),
+        retry_budget_ms: 0,
+        ..Neo4jConfig::from_env().unwrap()
+    };
+    let error = Neo4jStore::connect(config).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::PermissionDenied, "{error}");
+}
+
+#[tokio::test]
+async fn moved_episode_is_rejected_unchanged() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let original = episode("ep-1", "2024-01-01T00:00:00Z");
+    store.write_episode(&original).await.unwrap();
+    let before = store.stats().await.unwrap();
+
+    let mut moved = original.clone();
+    moved.podcast.id = PodcastId::derive(None, None, "Another Show");
+    moved.episode.podcast_id = moved.podcast.id;
+    let error = store.write_episode(&moved).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
+    assert_eq!(store.stats().await.unwrap(), before);
+}
+
+#[tokio::test]
+async fn invalid_graph_is_rejected_before_writing() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let mut graph = episode("ep-1", "2024-01-01T00:00:00Z");
+    if let Some(quote) = graph.extraction.quotes.first_mut() {
+        quote.score = f32::NAN;
+    }
+    let error = store.write_episode(&graph).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+    assert!(error.message().contains("finite"), "{error}");
+    assert_eq!(store.stats().await.unwrap(), expected_stats([]));
+}
+
+#[tokio::test]
+async fn episodes_page_newest_first() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let dates = [
+        "2024-01-01T00:00:00Z",
+        "2024-03-01T00:00:00Z",
+        "2024-02-01T00:00:00Z",
+    ];
+    for (i, date) in dates.iter().enumerate() {
+        store
+            .write_episode(&episode(&format!("ep-{i}"), date))
+            .await
+            .unwrap();
+    }
+
+    let first = store.episodes(None, &PageRequest::first(2)).await.unwrap();
+    let titles: Vec<&str> = first.items.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles, ["Episode ep-1", "Episode ep-2"]);
+    let next = PageRequest {
+        cursor: first.next.clone(),
+        limit: 2,
+    };
+    assert!(next.cursor.is_some());
+    let second = store.episodes(None, &next).await.unwrap();
+    let titles: Vec<&str> = second.items.iter().map(|e| e.title.as_str()).collect();
+    assert_eq!(titles, ["Episode ep-0"]);
+    assert_eq!(second.next, None);
+
+    let bad = PageRequest {
+        cursor: Some("not-a-cursor".to_owned()),
+        limit: 2,
+    };
+    let error = store.episodes(None, &bad).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidInput);
+}
+
+#[tokio::test]
+async fn entities_filter_by_prefix_and_count() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    store
+        .write_episode(&episode("ep-1", "2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+
+    let filter = EntityFilter {
+        name: Some("ru".to_owned()),
+        kind: Some(EntityKind::Product),
+    };
+    let page = store
+        .entities(&filter, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    let rust = &page.items[0];
+    assert_eq!(rust.name, "Rust");
+    assert_eq!(rust.episode_count, 2);
+    assert_eq!(rust.mention_count, 4);
+}
+
+#[tokio::test]
+async fn search_finds_segments_quotes_and_entities() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    store
+        .write_episode(&episode("ep-1", "2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+
+    let hits = store.search("serde", 10).await.unwrap();
+    let kinds: Vec<SearchHitKind> = hits.iter().map(|h| h.kind).collect();
+    assert!(kinds.contains(&SearchHitKind::Segment), "{hits:?}");
+    assert!(kinds.contains(&SearchHitKind::Quote), "{hits:?}");
+    assert!(kinds.contains(&SearchHitKind::Entity), "{hits:?}");
+    assert!(
+        hits.iter().any(|h| h.snippet.contains("[Serde]")),
+        "{hits:?}"
+    );
+
+    // Lucene operators in the input are separators, never syntax errors.
+    assert!(store.search("serde AND (rust* OR \"", 10).await.is_ok());
+    assert!(store.search("  ", 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn neighbours_follow_related_to_both_ways() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let graph = episode("ep-1", "2024-01-01T00:00:00Z");
+    store.write_episode(&graph).await.unwrap();
+    store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+
+    let tokio_id = EntityId::derive("product", "Tokio");
+    let subgraph = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    let names: Vec<&str> = subgraph.nodes.iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["Tokio", "Rust", "Serde"]);
+    let tokio_rust = subgraph
+        .edges
+        .iter()
+        .find(|e| e.source == tokio_id)
+        .unwrap();
+    // Weights add up over the two episodes.
+    assert_eq!(tokio_rust.weight, 4.0);
+
+    let one_hop = store.neighbours(tokio_id, 1, 10).await.unwrap();
+    assert_eq!(one_hop.nodes.len(), 2);
+    let unknown = store
+        .neighbours(EntityId::derive("product", "Nope"), 2, 10)
+        .await
+        .unwrap();
+    assert!(unknown.nodes.is_empty());
+}
