@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) tracing: podgraph_tracing::TracingConfig,
     /// Log lines; `RUST_LOG` overrides the filter.
     pub(crate) logging: podgraph_tracing::LogConfig,
+    /// Redis for `enqueue` and `worker`; `REDIS_URL` overrides the URL.
+    pub(crate) redis: podgraph_redis::RedisConfig,
 }
 
 /// The `[pipeline]` section.
@@ -70,7 +72,7 @@ impl Config {
     }
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
-    /// `PODGRAPH_FETCH_ALLOW_PRIVATE` and `PODGRAPH_FETCH_MAX_BODY_BYTES`.
+    /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES` and `REDIS_URL`.
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(PathBuf::from(db));
@@ -86,6 +88,9 @@ impl Config {
         }
         if let Some(value) = var("PODGRAPH_FETCH_MAX_BODY_BYTES") {
             self.fetch.max_body_bytes = parse_env("PODGRAPH_FETCH_MAX_BODY_BYTES", &value)?;
+        }
+        if let Some(url) = var("REDIS_URL").filter(|v| !v.is_empty()) {
+            self.redis.url = Some(url);
         }
         Ok(())
     }
@@ -155,6 +160,17 @@ mod tests {
     }
 
     #[test]
+    fn redis_url_comes_from_the_environment() {
+        let mut config: Config =
+            toml::from_str("[redis]\nurl = \"redis://127.0.0.1:1/\"\n").unwrap();
+        assert_eq!(config.redis.url.as_deref(), Some("redis://127.0.0.1:1/"));
+        config
+            .apply_env(|name| (name == "REDIS_URL").then(|| "redis://127.0.0.1:2/".to_owned()))
+            .unwrap();
+        assert_eq!(config.redis.url.as_deref(), Some("redis://127.0.0.1:2/"));
+    }
+
+    #[test]
     fn invalid_env_values_name_the_variable() {
         let mut config = Config::default();
         let error = config
@@ -182,5 +198,6 @@ mod shipped_file_tests {
             defaults.tracing.max_queue_size
         );
         assert_eq!(config.logging, defaults.logging);
+        assert_eq!(config.redis, defaults.redis);
     }
 }

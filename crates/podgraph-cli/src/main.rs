@@ -5,11 +5,13 @@
 
 mod cli;
 mod config;
+mod enqueue;
 mod inspect;
 mod output;
 mod query;
 mod seed;
 mod telemetry;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -53,6 +55,8 @@ fn main() -> ExitCode {
             Command::Query(args) => query::run(args, config).await,
             Command::Export(args) => query::export(args, config).await,
             Command::Inspect(args) => inspect::run(args).await,
+            Command::Enqueue(args) => enqueue::run(args, config).await,
+            Command::Worker(args) => worker::run(args, config).await,
         }
     });
 

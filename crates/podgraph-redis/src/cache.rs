@@ -28,7 +28,7 @@ pub struct RedisCache {
 }
 
 impl RedisCache {
-    /// A cache on `connection`.
+    /// Creates a cache on `connection`.
     pub fn new(connection: RedisConnection, config: &CacheConfig) -> Self {
         Self {
             connection,

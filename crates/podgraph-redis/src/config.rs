@@ -41,7 +41,7 @@ impl Default for RedisConfig {
 }
 
 impl RedisConfig {
-    /// A configuration for the server at `url`, other settings at their defaults.
+    /// Creates a configuration for the server at `url`, other settings at their defaults.
     pub fn with_url(url: impl Into<String>) -> Self {
         Self {
             url: Some(url.into()),
@@ -96,7 +96,7 @@ impl Default for QueueConfig {
 pub struct CacheConfig {
     /// Largest value stored, in bytes; larger values are not cached.
     pub max_value_bytes: usize,
-    /// Least time between two warnings about a failing cache, in seconds. Failures in
+    /// Minimum time between two warnings about a failing cache, in seconds. Failures in
     /// between are only counted.
     pub warn_interval_secs: u64,
 }

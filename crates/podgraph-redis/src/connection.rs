@@ -19,11 +19,11 @@ const RECONNECT_MAX_DELAY: Duration = Duration::from_millis(500);
 /// A connection to one Redis server.
 ///
 /// Cloning is cheap and every clone shares the same multiplexed connection. When the
-/// connection drops, the next call reconnects in the background; calls made meanwhile
-/// fail with `Unavailable`. Each call is bounded three times: opening a connection by
-/// the connect timeout, waiting for a reply by the response timeout, and the whole call
-/// by the operation timeout, so a stopped server never blocks a caller for longer than
-/// the operation timeout.
+/// connection drops, the next call reconnects in the background, and calls made
+/// meanwhile fail with `Unavailable`. Three timeouts bound each call. The connect
+/// timeout limits opening a connection and the response timeout limits waiting for one
+/// reply. The operation timeout limits the whole call, so a stopped server never blocks
+/// a caller for longer than that.
 #[derive(Clone)]
 pub struct RedisConnection {
     manager: ConnectionManager,
@@ -98,7 +98,7 @@ impl RedisConnection {
         Ok(())
     }
 
-    /// The server URL with any password hidden.
+    /// Returns the server URL with any password hidden.
     pub fn target(&self) -> &str {
         &self.target
     }
@@ -152,7 +152,8 @@ impl RedisConnection {
     }
 }
 
-/// Maps a client error to a provider error whose kind says whether a retry can help.
+/// Maps a client error to a provider error whose kind tells the caller whether a retry
+/// can help.
 pub(crate) fn map_error(
     operation: &'static str,
     target: &str,

@@ -24,7 +24,7 @@ struct StoredHead {
     validators: Validators,
 }
 
-/// A [`Fetcher`] that serves `http(s)` documents from a cache when it holds them, and
+/// A [`Fetcher`] that serves `http(s)` documents from a cache when it has them, and
 /// caches each document it fetches for `ttl`.
 ///
 /// Only plain requests for `http://` and `https://` URLs use the cache. Local files are

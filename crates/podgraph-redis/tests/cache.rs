@@ -190,7 +190,7 @@ fn transcript(episode: usize) -> String {
     )
 }
 
-/// Runs a test action before the n-th fetch is answered.
+/// Runs a test action before the n-th fetch returns.
 struct HookFetcher {
     inner: StaticFetcher,
     fetches: AtomicUsize,
@@ -267,9 +267,8 @@ async fn pipeline_continues_through_pause_kill_and_restart() {
             StaticDocument::new(transcript(index), "text/vtt"),
         );
     }
-    // Fetch 3 pauses the server, so the cache write after it and the lookup of the
-    // next episode time out; fetch 5 resumes it; fetch 6 kills it; fetch 8 starts it
-    // again with no data.
+    // Fetch 3 pauses the server, so the cache write after it and the next lookup time
+    // out. Fetch 5 resumes it, fetch 6 kills it and fetch 8 starts it again empty.
     let controlled = Arc::clone(&server);
     let hooked = HookFetcher {
         inner: documents,

@@ -26,8 +26,8 @@ local function push(entry, deliveries)
   count = count + 1
 end
 
--- XAUTOCLAIM scans at most ten times COUNT pending entries per call; the loop walks the
--- whole pending list in bounded steps until enough jobs are found.
+-- XAUTOCLAIM scans at most ten times COUNT pending entries per call, so the loop walks
+-- the pending list in bounded steps until enough jobs are found.
 local cursor = '0-0'
 local steps = 0
 while count < max and steps < 100 do

@@ -10,7 +10,7 @@
 //! | `podgraph:{episodes}:dead` | stream | dead letters: `id`, `key`, `payload`, `attempts`, `reason` |
 //!
 //! A claim is an `XAUTOCLAIM` of entries idle for longer than the lease followed by an
-//! `XREADGROUP` of new entries; the stream's pending entries list is the set of leases,
+//! `XREADGROUP` of new entries. The stream's pending entries list is the set of leases,
 //! and its delivery counter is the attempt number. Every operation is one Lua script, so
 //! two workers never see half of another's change.
 
@@ -100,7 +100,7 @@ impl std::fmt::Debug for RedisQueue {
 }
 
 impl RedisQueue {
-    /// A queue on `connection` named and limited by `config`. The stream and the consumer
+    /// Creates a queue on `connection` named and limited by `config`. The stream and the consumer
     /// group are created by the first call that needs them.
     pub fn new(connection: RedisConnection, config: &QueueConfig) -> Self {
         let base = format!("{}:{{{}}}", connection.key_prefix(), config.name);
@@ -121,7 +121,7 @@ impl RedisQueue {
         self.max_attempts
     }
 
-    /// The key of the job stream, for operators inspecting the queue with `redis-cli`.
+    /// Returns the key of the job stream, for operators inspecting the queue with `redis-cli`.
     pub fn stream_key(&self) -> &str {
         &self.stream_key
     }
@@ -185,7 +185,7 @@ impl RedisQueue {
         })
     }
 
-    /// Removes `consumer` from the consumer group when it holds no job, so that the group
+    /// Removes `consumer` from the consumer group when it has no pending job, so that the group
     /// does not grow by one consumer per worker process. Returns whether it was removed.
     ///
     /// # Errors
@@ -204,7 +204,7 @@ impl RedisQueue {
     }
 }
 
-/// Whether `id` has the shape of a stream entry id (`<ms>-<seq>`); other ids were never
+/// Checks whether `id` has the shape of a stream entry id (`<ms>-<seq>`); other ids were never
 /// handed out by this queue.
 fn is_entry_id(id: &JobId) -> bool {
     let Some((millis, sequence)) = id.0.split_once('-') else {

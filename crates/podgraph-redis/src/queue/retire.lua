@@ -1,4 +1,4 @@
--- Removes a consumer from the group when it holds no pending entry, so that the group
+-- Removes a consumer from the group when it has no pending entry, so that the group
 -- does not collect one consumer per worker process ever started.
 -- KEYS[1] stream
 -- ARGV[1] consumer group, ARGV[2] consumer

@@ -35,8 +35,9 @@ pub const DEFAULT_RETENTION: Duration = Duration::from_secs(35 * 24 * 60 * 60);
 /// A [`SloStateStore`] in Redis, shared by every process that uses the same server and
 /// key prefix.
 ///
-/// The methods block for at most about twice the operation timeout (connecting, then
-/// the command); call them from a blocking thread in async code, like every state store.
+/// The methods block for up to about twice the operation timeout, once for connecting
+/// and once for the command. Call them from a blocking thread in async code, as with
+/// every state store.
 /// A failed call drops the connection, and the next call opens a new one.
 pub struct RedisStateStore {
     client: redis::Client,

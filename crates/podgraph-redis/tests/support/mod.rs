@@ -145,7 +145,7 @@ impl PrivateServer {
         self.spawn();
     }
 
-    /// Stops the process with SIGSTOP: connections stay open and nothing answers.
+    /// Stops the process with SIGSTOP: connections stay open and no reply comes.
     pub fn pause(&self) {
         if let Some(child) = &self.child {
             self.signal(child, "STOP");
