@@ -76,7 +76,7 @@ pub(crate) enum Command {
     /// Process queued episodes until stopped, writing them to the store.
     ///
     /// Any number of workers can share one queue. Each job is acknowledged after its
-    /// store write; a job whose worker dies goes to another worker after its lease, and
+    /// store write. A job whose worker dies goes to another worker after its lease, and
     /// a job that fails on every attempt moves to the dead-letter stream. SIGINT or
     /// SIGTERM stops claiming and finishes running jobs; a second signal exits at once.
     /// Exit codes: 0 stopped, 1 error, 130 aborted by a second signal.

@@ -30,7 +30,7 @@ pub(crate) struct EnqueueArgs {
     pub(crate) inputs: Vec<String>,
 
     /// Directory of transcript files matched to feed items by guid, enclosure file name
-    /// or title; workers read it from the same path, so it must be on a shared disk.
+    /// or title. Workers read it from the same path, so it must be on a shared disk.
     #[arg(long, value_name = "DIR")]
     pub(crate) transcripts: Option<PathBuf>,
 

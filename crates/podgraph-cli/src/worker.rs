@@ -1,7 +1,7 @@
 //! `podgraph worker`: takes episode jobs from the Redis queue, processes them with the
 //! same pipeline as `seed`, writes them to the configured store and acknowledges each
 //! job after its write. Any number of workers on any number of machines can share one
-//! queue; a job whose worker dies is taken over by another once its lease runs out.
+//! queue, and a job whose worker dies is taken over by another once its lease runs out.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,7 +38,7 @@ use crate::seed::EXIT_INTERRUPTED;
 const LEASE_MARGIN: Duration = Duration::from_secs(60);
 /// How long a writer waits for the SQLite lock held by another worker process.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(60);
-/// Longest pause between two claims after Redis failed.
+/// Maximum pause between two claims after Redis failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Interval of the queue depth and age gauges.
 const STATS_INTERVAL: Duration = Duration::from_secs(5);
@@ -118,7 +118,7 @@ pub(crate) async fn open_store(config: &Config) -> Result<(Arc<dyn GraphStore>, 
     Ok((store, path.display().to_string()))
 }
 
-/// What one worker did, printed when it stops.
+/// Counts of one worker's jobs, printed when it stops.
 #[derive(Debug, Default, Serialize)]
 struct WorkerSummary {
     consumer: String,
@@ -324,7 +324,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// How the consume loop runs.
+/// Settings of the consume loop.
 struct Consume<'a> {
     consumer: &'a str,
     concurrency: usize,
@@ -428,7 +428,7 @@ async fn consume(worker: &Arc<Worker>, settings: &Consume<'_>, mut stop: watch::
     }
 }
 
-/// Whether the queue has no ready and no claimed job. Jobs still claimed by a worker
+/// Checks whether the queue has no ready and no claimed job. Jobs still claimed by a worker
 /// that died count as claimed, so a draining worker waits for their lease to end.
 async fn queue_is_drained(worker: &Worker) -> bool {
     match worker.queue.stats().await {
@@ -587,7 +587,7 @@ impl Worker {
     }
 }
 
-/// A consumer name unique to this process: host name, process id and a random suffix.
+/// Builds a consumer name unique to this process: host name, process id and a random suffix.
 fn consumer_name() -> String {
     let host = std::env::var("HOSTNAME")
         .ok()
