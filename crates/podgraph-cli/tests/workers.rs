@@ -325,3 +325,63 @@ fn workers_share_talkpython_after_kill() {
         },
     );
 }
+
+#[test]
+fn worker_finishes_claimed_jobs_on_sigterm() {
+    let Some(url) = redis_url() else {
+        return;
+    };
+    let cluster = Cluster::new(
+        url,
+        "sigterm",
+        Timing {
+            episode_deadline_secs: 10,
+            lease_secs: 12,
+        },
+    );
+    let work = &cluster.work;
+    let demo = std::path::absolute(demo_dir()).expect("absolute demo path");
+    let mut enqueue = work.command(["enqueue", "--json"]);
+    enqueue.arg(&demo);
+    let queued = work.run_command(enqueue, LONG).expect_code(0).json();
+    let queued = queued["queued"].as_u64().expect("queued count");
+
+    // Without --exit-when-empty the worker would wait for more jobs for ever.
+    let mut command = work.command(["worker", "--json", "--poll-ms", "100", "--db"]);
+    command.arg(cluster.worker_db());
+    let mut worker = work.spawn(command);
+    let mut connection = cluster.redis();
+    let deadline = Instant::now() + LONG;
+    while cluster.pending(&mut connection) == 0 {
+        assert!(
+            !worker.has_exited(),
+            "the worker exited before it claimed a job"
+        );
+        assert!(Instant::now() < deadline, "the worker claimed nothing");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &worker.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+
+    let summary = worker.wait(LONG).expect_code(0).json();
+    let acknowledged = summary["acknowledged"]
+        .as_u64()
+        .expect("acknowledged count");
+    assert!(
+        acknowledged >= 1,
+        "claimed jobs were not finished: {summary}"
+    );
+    assert_eq!(cluster.pending(&mut connection), 0, "jobs left claimed");
+    assert_eq!(
+        cluster.length(&mut connection, &cluster.stream_key()),
+        queued - acknowledged,
+        "finished jobs stayed in the queue or waiting jobs were lost"
+    );
+    assert_eq!(
+        episode_ids(work, &cluster.worker_db()).len() as u64,
+        acknowledged
+    );
+}

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use podgraph_redis::{DEFAULT_RETENTION, RedisStateStore};
+use podgraph_slo::Clock;
 use podgraph_slo::store::{BucketCounts, CountBatch, MergeOutcome, SloStateStore};
 
 fn start() -> DateTime<Utc> {
@@ -210,4 +211,54 @@ fn store_reconnects_after_a_restart() {
         .merge(&batch("a", 2, vec![counts("x", start(), 1, 1)]))
         .unwrap();
     assert_eq!(store.load(start()).unwrap(), [counts("x", start(), 1, 1)]);
+}
+
+fn tracker(
+    store: Arc<dyn SloStateStore>,
+    clock: &podgraph_slo::ManualClock,
+    process: &str,
+) -> podgraph_slo::SloTracker {
+    podgraph_slo::SloTracker::with_config(
+        podgraph_slo::SloSpec::default_spec().unwrap(),
+        Arc::new(clock.clone()),
+        podgraph_slo::TrackerConfig {
+            process_id: process.to_owned(),
+            ..podgraph_slo::TrackerConfig::default()
+        },
+        Some(store),
+    )
+}
+
+fn api_total(tracker: &podgraph_slo::SloTracker) -> Option<u64> {
+    let status = tracker.evaluate();
+    let api = status.slo("api-availability").unwrap();
+    api.windows.iter().find(|w| w.window == "5m").unwrap().total
+}
+
+#[test]
+fn trackers_of_two_workers_share_one_budget() {
+    let Some(config) = support::shared_config("slo_trackers") else {
+        return;
+    };
+    let clock = podgraph_slo::ManualClock::new(start());
+    let open = || -> Arc<dyn SloStateStore> {
+        Arc::new(RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap())
+    };
+    let first = tracker(open(), &clock, "worker-a");
+    let second = tracker(open(), &clock, "worker-b");
+    let api = podgraph_slo::events::API_REQUEST;
+
+    first.record_outcomes(api, &[], 9, 1, clock.now());
+    second.record_outcomes(api, &[], 5, 0, clock.now());
+    first.save().unwrap();
+    second.save().unwrap();
+    first.refresh(Duration::from_secs(600)).unwrap();
+    second.refresh(Duration::from_secs(600)).unwrap();
+    assert_eq!(api_total(&first), Some(15));
+    assert_eq!(api_total(&second), Some(15));
+
+    // Saving and refreshing again counts nothing twice.
+    first.save().unwrap();
+    first.refresh(Duration::from_secs(600)).unwrap();
+    assert_eq!(api_total(&first), Some(15));
 }
