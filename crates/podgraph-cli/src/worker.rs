@@ -199,26 +199,9 @@ struct Worker {
 
 pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode> {
     let run_id = crate::telemetry::new_run_id();
-    if let Some(db) = &args.db {
-        config.db = Some(db.clone());
-    }
-    if let Some(concurrency) = args.concurrency {
-        config.pipeline.concurrency = concurrency;
-    }
-    if args.allow_loopback {
-        config.fetch.allow_loopback = true;
-    }
+    apply_flags(&args, &mut config);
     let episode_deadline = Duration::from_secs(config.pipeline.episode_deadline_secs);
-    let lease = args
-        .lease_secs
-        .map_or(episode_deadline + LEASE_MARGIN, Duration::from_secs);
-    if lease <= episode_deadline {
-        bail!(
-            "the lease of {} s must be longer than the episode deadline of {} s, or slow episodes are processed twice; raise --lease-secs",
-            lease.as_secs(),
-            episode_deadline.as_secs()
-        );
-    }
+    let lease = lease_for(args.lease_secs, episode_deadline)?;
     let metrics = start_metrics(args.metrics_addr).await?;
 
     let connection = RedisConnection::connect(&config.redis)
@@ -229,18 +212,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
         "redis",
     ));
     let (store, store_name) = open_store(&config).await?;
-
-    let http = HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?;
-    let mut fetcher: Arc<dyn Fetcher> = Arc::new(MeteredFetcher::new(http, "http"));
-    if args.document_cache_secs > 0 {
-        let cache = RedisCache::new(connection.clone(), &config.redis.cache);
-        fetcher = Arc::new(CachingFetcher::new(
-            fetcher,
-            Arc::new(cache),
-            Duration::from_secs(args.document_cache_secs),
-        ));
-    }
-    let fetcher: Arc<dyn Fetcher> = Arc::new(TracedFetcher::new(fetcher));
+    let fetcher = build_fetcher(&config, &connection, args.document_cache_secs)?;
 
     let concurrency = config.concurrency();
     let config_queue = config.redis.queue.clone();
@@ -305,8 +277,63 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
         elapsed_ms = summary.elapsed_ms,
         "worker stopped"
     );
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+    print_summary(&summary, args.json)?;
+    if let Some(stop) = metrics {
+        let _ = stop.send(());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply_flags(args: &WorkerArgs, config: &mut Config) {
+    if let Some(db) = &args.db {
+        config.db = Some(db.clone());
+    }
+    if let Some(concurrency) = args.concurrency {
+        config.pipeline.concurrency = concurrency;
+    }
+    if args.allow_loopback {
+        config.fetch.allow_loopback = true;
+    }
+}
+
+/// Returns the lease: `--lease-secs`, or the episode deadline plus a margin. A lease not
+/// longer than the deadline is rejected, because a slow episode would then be taken
+/// over while it still runs.
+fn lease_for(lease_secs: Option<u64>, episode_deadline: Duration) -> Result<Duration> {
+    let lease = lease_secs.map_or(episode_deadline + LEASE_MARGIN, Duration::from_secs);
+    if lease <= episode_deadline {
+        bail!(
+            "the lease of {} s must be longer than the episode deadline of {} s, or slow episodes are processed twice; raise --lease-secs",
+            lease.as_secs(),
+            episode_deadline.as_secs()
+        );
+    }
+    Ok(lease)
+}
+
+/// Builds the transcript fetcher: HTTP and local files, with web documents cached in
+/// Redis for `cache_secs` (0 turns the cache off).
+fn build_fetcher(
+    config: &Config,
+    connection: &RedisConnection,
+    cache_secs: u64,
+) -> Result<Arc<dyn Fetcher>> {
+    let http = HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?;
+    let mut fetcher: Arc<dyn Fetcher> = Arc::new(MeteredFetcher::new(http, "http"));
+    if cache_secs > 0 {
+        let cache = RedisCache::new(connection.clone(), &config.redis.cache);
+        fetcher = Arc::new(CachingFetcher::new(
+            fetcher,
+            Arc::new(cache),
+            Duration::from_secs(cache_secs),
+        ));
+    }
+    Ok(Arc::new(TracedFetcher::new(fetcher)))
+}
+
+fn print_summary(summary: &WorkerSummary, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         println!(
             "{}: {} processed, {} unchanged, {} without transcript, {} failed, {} taken over from other deliveries",
@@ -318,10 +345,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
             summary.redelivered
         );
     }
-    if let Some(stop) = metrics {
-        let _ = stop.send(());
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 /// Settings of the consume loop.
@@ -626,4 +650,29 @@ async fn start_metrics(
     });
     tracing::info!(target: "podgraph::worker", %addr, "serving metrics on /metrics");
     Ok(Some(sender))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_lease_exceeds_the_deadline() {
+        let lease = lease_for(None, Duration::from_secs(300)).unwrap();
+        assert_eq!(lease, Duration::from_secs(360));
+    }
+
+    #[test]
+    fn lease_not_longer_than_deadline_is_rejected() {
+        let error = lease_for(Some(300), Duration::from_secs(300)).unwrap_err();
+        assert!(error.to_string().contains("--lease-secs"), "{error}");
+        assert!(lease_for(Some(301), Duration::from_secs(300)).is_ok());
+    }
+
+    #[test]
+    fn consumer_names_differ_between_calls() {
+        let first = consumer_name();
+        assert!(first.contains(&std::process::id().to_string()), "{first}");
+        assert_ne!(first, consumer_name());
+    }
 }
