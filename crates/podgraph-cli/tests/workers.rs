@@ -252,9 +252,10 @@ fn prove(name: &str, inputs: &[PathBuf], timing: Timing) {
         abandoned,
         "the dead worker's jobs were not all taken over once: {summaries:?}"
     );
-    // The claim was seen at most a few milliseconds after it happened.
+    // The claim is seen within milliseconds on an idle machine; the margin covers a
+    // test thread that a loaded machine schedules late.
     assert!(
-        since_claim + Duration::from_secs(1) >= Duration::from_secs(cluster.timing.lease_secs),
+        since_claim + Duration::from_secs(3) >= Duration::from_secs(cluster.timing.lease_secs),
         "abandoned jobs were taken over before their lease ended ({since_claim:?})"
     );
 
