@@ -101,21 +101,44 @@ pub(crate) async fn open_store(config: &Config) -> Result<(Arc<dyn GraphStore>, 
             format!("cannot create the database directory {}", parent.display())
         })?;
     }
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(50);
+    loop {
+        match open_sqlite(&path).await {
+            Ok(store) => return Ok((store, path.display().to_string())),
+            // Workers that start together race to create the file and switch it to WAL.
+            // SQLite reports the loser's switch as "database is locked" at once instead
+            // of waiting for the busy timeout, so the open is retried here.
+            Err(error) if error.is_temporary() && started.elapsed() < SQLITE_BUSY_TIMEOUT => {
+                tracing::debug!(
+                    target: "podgraph::worker",
+                    db = %path.display(),
+                    error = %error,
+                    "database busy while opening; retrying"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(error) => {
+                return Err(error)
+                    .with_context(|| format!("cannot open database {}", path.display()));
+            }
+        }
+    }
+}
+
+async fn open_sqlite(path: &Path) -> podgraph_core::ProviderResult<Arc<dyn GraphStore>> {
     let options = SqliteOptions {
         busy_timeout: SQLITE_BUSY_TIMEOUT,
         ..SqliteOptions::default()
     };
-    let sqlite = SqliteStore::open_with(&path, options)
-        .with_context(|| format!("cannot open database {}", path.display()))?;
+    let sqlite = SqliteStore::open_with(path, options)?;
     let store: Arc<dyn GraphStore> = Arc::new(TracedGraphStore::new(
         Arc::new(MeteredStore::new(sqlite, "sqlite")),
         "sqlite",
     ));
-    store
-        .migrate()
-        .await
-        .with_context(|| format!("cannot migrate database {}", path.display()))?;
-    Ok((store, path.display().to_string()))
+    store.migrate().await?;
+    Ok(store)
 }
 
 /// Counts of one worker's jobs, printed when it stops.
