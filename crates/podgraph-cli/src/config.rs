@@ -32,6 +32,8 @@ pub(crate) struct Config {
     pub(crate) slo: crate::slo::SloSection,
     /// The HTTP API of `podgraph serve`.
     pub(crate) api: podgraph_api::ApiConfig,
+    /// Redis for `enqueue` and `worker`; `REDIS_URL` overrides the URL.
+    pub(crate) redis: podgraph_redis::RedisConfig,
 }
 
 /// The `[pipeline]` section.
@@ -77,8 +79,8 @@ impl Config {
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
     /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES`, `PODGRAPH_SLO_SPEC`,
-    /// `PODGRAPH_SLO_STATE` and `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs,
-    /// hashed on load).
+    /// `PODGRAPH_SLO_STATE`, `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs,
+    /// hashed on load) and `REDIS_URL`.
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(DbSetting::Path(PathBuf::from(db)));
@@ -103,6 +105,9 @@ impl Config {
         }
         if let Some(value) = var("PODGRAPH_API_KEYS") {
             self.api.add_env_keys(&value);
+        }
+        if let Some(url) = var("REDIS_URL").filter(|v| !v.is_empty()) {
+            self.redis.url = Some(url);
         }
         Ok(())
     }
@@ -197,6 +202,17 @@ mod tests {
     }
 
     #[test]
+    fn redis_url_comes_from_the_environment() {
+        let mut config: Config =
+            toml::from_str("[redis]\nurl = \"redis://127.0.0.1:1/\"\n").unwrap();
+        assert_eq!(config.redis.url.as_deref(), Some("redis://127.0.0.1:1/"));
+        config
+            .apply_env(|name| (name == "REDIS_URL").then(|| "redis://127.0.0.1:2/".to_owned()))
+            .unwrap();
+        assert_eq!(config.redis.url.as_deref(), Some("redis://127.0.0.1:2/"));
+    }
+
+    #[test]
     fn invalid_env_values_name_the_variable() {
         let mut config = Config::default();
         let error = config
@@ -226,5 +242,6 @@ mod shipped_file_tests {
         assert_eq!(config.logging, defaults.logging);
         assert_eq!(config.slo, defaults.slo);
         assert_eq!(config.api, defaults.api);
+        assert_eq!(config.redis, defaults.redis);
     }
 }

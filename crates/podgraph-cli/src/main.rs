@@ -6,6 +6,7 @@
 
 mod cli;
 mod config;
+mod enqueue;
 mod inspect;
 mod output;
 mod query;
@@ -14,6 +15,7 @@ mod slo;
 mod serve;
 mod store;
 mod telemetry;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -59,6 +61,8 @@ fn main() -> ExitCode {
             Command::Inspect(args) => inspect::run(args).await,
             Command::Slo(args) => slo::run(args, config).await,
             Command::Serve(args) => serve::run(args, config).await,
+            Command::Enqueue(args) => enqueue::run(args, config).await,
+            Command::Worker(args) => worker::run(args, config).await,
         }
     });
 

@@ -216,7 +216,7 @@ fn apply_flags(args: &SeedArgs, config: &mut Config) {
 
 /// Keeps episodes published on or after `since` and at most `max_per_podcast` newest
 /// episodes of each podcast, in input order.
-fn select_jobs(
+pub(crate) fn select_jobs(
     jobs: Vec<EpisodeJob>,
     since: Option<NaiveDate>,
     max_per_podcast: Option<usize>,
@@ -290,7 +290,7 @@ async fn stop_on_signals(cancel: CancelToken) {
 }
 
 /// Waits for SIGINT or SIGTERM. Returns false when signals cannot be received.
-async fn wait_for_signal() -> bool {
+pub(crate) async fn wait_for_signal() -> bool {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

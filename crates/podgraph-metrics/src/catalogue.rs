@@ -482,6 +482,11 @@ catalogue! {
         buckets::FAST_CALL_SECONDS,
         "Latency of cache calls.",
     );
+    /// Cache calls that failed in the backend and were served as a miss or skipped.
+    CACHE_BACKEND_ERRORS = counter(
+        "podgraph_cache_backend_errors_total", Count, &[PROVIDER, OPERATION, ERROR_KIND],
+        "Cache calls that failed in the backend (unreachable, timed out, rejected) and were served as a miss or skipped.",
+    );
 
     // Document fetches, emitted by `MeteredFetcher`.
 

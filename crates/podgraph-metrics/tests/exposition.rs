@@ -108,6 +108,14 @@ async fn drive_cache() {
         .set(&key, Bytes::from_static(b"v"), Duration::from_secs(1))
         .await
         .expect("set succeeds");
+    // Emitted by fail-open caches such as the Redis cache, which serve a miss instead.
+    catalogue::CACHE_BACKEND_ERRORS
+        .counter(vec![
+            metrics::Label::new(catalogue::label::PROVIDER, "redis"),
+            metrics::Label::new(catalogue::label::OPERATION, "cache.get"),
+            metrics::Label::new(catalogue::label::ERROR_KIND, ErrorKind::Timeout.as_str()),
+        ])
+        .increment(1);
 }
 
 async fn drive_fetcher() {

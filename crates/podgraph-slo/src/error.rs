@@ -99,6 +99,19 @@ pub enum SloError {
         source: rusqlite::Error,
     },
 
+    /// A state store on another backend than SQLite (such as Redis) failed.
+    #[error("slo state store {operation} failed on {location}: {message}")]
+    Backend {
+        /// The operation (`open`, `load`, `merge`, `prune`).
+        operation: &'static str,
+        /// The server, without credentials.
+        location: String,
+        /// The backend's message.
+        message: String,
+        /// Whether retrying can help (the server was unreachable or timed out).
+        temporary: bool,
+    },
+
     /// Stored data does not fit the expected range (a count above `i64::MAX`, a time
     /// outside chrono's range).
     #[error("slo state store {location}: {message}")]
@@ -146,13 +159,15 @@ pub enum SloError {
 
 impl SloError {
     /// Whether retrying the same operation later can succeed: true for a busy or locked
-    /// database and for webhook failures, false for invalid specifications.
+    /// database, an unreachable backend and webhook failures, false for invalid
+    /// specifications.
     pub fn is_temporary(&self) -> bool {
         match self {
             Self::Store { source, .. } => matches!(
                 source.sqlite_error_code(),
                 Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
             ),
+            Self::Backend { temporary, .. } => *temporary,
             Self::Notify { .. } => true,
             _ => false,
         }

@@ -1,0 +1,264 @@
+//! The SLO state store contract on Redis, and merges from many processes at once.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use podgraph_redis::{DEFAULT_RETENTION, RedisStateStore};
+use podgraph_slo::Clock;
+use podgraph_slo::store::{BucketCounts, CountBatch, MergeOutcome, SloStateStore};
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
+}
+
+fn counts(slo: &str, at: DateTime<Utc>, good: u64, total: u64) -> BucketCounts {
+    BucketCounts {
+        slo: slo.to_owned(),
+        bucket_start: at.timestamp(),
+        good,
+        total,
+    }
+}
+
+fn batch(process: &str, sequence: u64, counts: Vec<BucketCounts>) -> CountBatch {
+    CountBatch {
+        process_id: process.to_owned(),
+        sequence,
+        counts,
+    }
+}
+
+fn store(test: &str) -> Option<RedisStateStore> {
+    let config = support::shared_config(test)?;
+    Some(RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap())
+}
+
+#[test]
+fn merge_adds_counts_of_every_process() {
+    let Some(store) = store("slo_merge") else {
+        return;
+    };
+    let at = start();
+    store
+        .merge(&batch("a", 1, vec![counts("x", at, 3, 4)]))
+        .unwrap();
+    store
+        .merge(&batch("b", 1, vec![counts("x", at, 1, 2)]))
+        .unwrap();
+    store
+        .merge(&batch(
+            "a",
+            2,
+            vec![counts("x", at, 1, 1), counts("y", at, 0, 5)],
+        ))
+        .unwrap();
+    assert_eq!(
+        store.load(at).unwrap(),
+        [counts("x", at, 5, 7), counts("y", at, 0, 5)]
+    );
+}
+
+#[test]
+fn same_sequence_is_applied_once() {
+    let Some(store) = store("slo_sequence") else {
+        return;
+    };
+    let at = start();
+    let first = batch("a", 7, vec![counts("x", at, 1, 1)]);
+    assert_eq!(store.merge(&first).unwrap(), MergeOutcome::Applied);
+    assert_eq!(store.merge(&first).unwrap(), MergeOutcome::AlreadyApplied);
+    let older = batch("a", 6, vec![counts("x", at, 1, 1)]);
+    assert_eq!(store.merge(&older).unwrap(), MergeOutcome::AlreadyApplied);
+    assert_eq!(store.load(at).unwrap(), [counts("x", at, 1, 1)]);
+}
+
+#[test]
+fn load_and_prune_respect_bucket_start() {
+    let Some(store) = store("slo_prune") else {
+        return;
+    };
+    let old = start() - TimeDelta::days(40);
+    let recent = start();
+    store
+        .merge(&batch(
+            "a",
+            1,
+            vec![counts("x", old, 1, 1), counts("x", recent, 2, 2)],
+        ))
+        .unwrap();
+    store
+        .merge(&batch("stale", 1, vec![counts("y", old, 1, 1)]))
+        .unwrap();
+    assert_eq!(store.load(recent).unwrap().len(), 1);
+    assert_eq!(store.prune(recent - TimeDelta::days(30)).unwrap(), 2);
+    assert_eq!(store.load(old).unwrap(), [counts("x", recent, 2, 2)]);
+    assert!(
+        store
+            .load(recent + TimeDelta::minutes(1))
+            .unwrap()
+            .is_empty()
+    );
+    // The pruned process's sequence was forgotten, so its next batch counts again.
+    assert_eq!(
+        store
+            .merge(&batch("stale", 1, vec![counts("y", recent, 1, 1)]))
+            .unwrap(),
+        MergeOutcome::Applied
+    );
+}
+
+#[test]
+fn empty_store_loads_nothing() {
+    let Some(store) = store("slo_empty") else {
+        return;
+    };
+    assert!(store.load(DateTime::<Utc>::MIN_UTC).unwrap().is_empty());
+    assert_eq!(
+        store.merge(&batch("a", 1, Vec::new())).unwrap(),
+        MergeOutcome::Applied
+    );
+    assert_eq!(
+        store.merge(&batch("a", 1, Vec::new())).unwrap(),
+        MergeOutcome::AlreadyApplied
+    );
+}
+
+#[test]
+fn counts_above_i64_are_rejected() {
+    let Some(store) = store("slo_overflow") else {
+        return;
+    };
+    let error = store
+        .merge(&batch("a", 1, vec![counts("x", start(), 0, u64::MAX)]))
+        .unwrap_err();
+    assert!(error.to_string().contains("does not fit"), "{error}");
+    assert!(store.load(start()).unwrap().is_empty());
+}
+
+#[test]
+fn concurrent_processes_add_up_exactly() {
+    let Some(config) = support::shared_config("slo_concurrent") else {
+        return;
+    };
+    let processes = 6;
+    let batches = 40;
+    let at = start();
+    let mut threads = Vec::new();
+    for process in 0..processes {
+        // One store, and so one connection, per simulated process.
+        let store = Arc::new(RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap());
+        threads.push(std::thread::spawn(move || {
+            for sequence in 1..=batches {
+                let batch = batch(
+                    &format!("process-{process}"),
+                    sequence,
+                    vec![
+                        counts("api", at, 2, 3),
+                        counts("api", at + TimeDelta::minutes(1), 1, 1),
+                    ],
+                );
+                assert_eq!(store.merge(&batch).unwrap(), MergeOutcome::Applied);
+                // A resend after a lost reply changes nothing.
+                assert_eq!(store.merge(&batch).unwrap(), MergeOutcome::AlreadyApplied);
+            }
+        }));
+    }
+    for thread in threads {
+        thread.join().unwrap();
+    }
+
+    let store = RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap();
+    let n = processes * batches;
+    assert_eq!(
+        store.load(at).unwrap(),
+        [
+            counts("api", at, 2 * n, 3 * n),
+            counts("api", at + TimeDelta::minutes(1), n, n),
+        ]
+    );
+}
+
+#[test]
+fn unreachable_server_is_a_temporary_error() {
+    let mut config = podgraph_redis::RedisConfig::with_url(format!(
+        "redis://127.0.0.1:{}/",
+        support::free_port()
+    ));
+    config.connect_timeout_ms = 200;
+    let store = RedisStateStore::open(&config, Duration::from_secs(60)).unwrap();
+    let error = store.load(start()).unwrap_err();
+    assert!(error.is_temporary(), "{error}");
+    assert!(error.to_string().contains("127.0.0.1"), "{error}");
+}
+
+#[test]
+fn store_reconnects_after_a_restart() {
+    let Some(mut server) = support::PrivateServer::start("slo_restart") else {
+        return;
+    };
+    let store = RedisStateStore::open(&server.config("slo_restart"), DEFAULT_RETENTION).unwrap();
+    store
+        .merge(&batch("a", 1, vec![counts("x", start(), 1, 1)]))
+        .unwrap();
+    server.restart();
+    // The first call may find the old connection closed; the next opens a new one.
+    let _ = store.load(start());
+    assert!(store.load(start()).unwrap().is_empty());
+    store
+        .merge(&batch("a", 2, vec![counts("x", start(), 1, 1)]))
+        .unwrap();
+    assert_eq!(store.load(start()).unwrap(), [counts("x", start(), 1, 1)]);
+}
+
+fn tracker(
+    store: Arc<dyn SloStateStore>,
+    clock: &podgraph_slo::ManualClock,
+    process: &str,
+) -> podgraph_slo::SloTracker {
+    podgraph_slo::SloTracker::with_config(
+        podgraph_slo::SloSpec::default_spec().unwrap(),
+        Arc::new(clock.clone()),
+        podgraph_slo::TrackerConfig {
+            process_id: process.to_owned(),
+            ..podgraph_slo::TrackerConfig::default()
+        },
+        Some(store),
+    )
+}
+
+fn api_total(tracker: &podgraph_slo::SloTracker) -> Option<u64> {
+    let status = tracker.evaluate();
+    let api = status.slo("api-availability").unwrap();
+    api.windows.iter().find(|w| w.window == "5m").unwrap().total
+}
+
+#[test]
+fn trackers_of_two_workers_share_one_budget() {
+    let Some(config) = support::shared_config("slo_trackers") else {
+        return;
+    };
+    let clock = podgraph_slo::ManualClock::new(start());
+    let open = || -> Arc<dyn SloStateStore> {
+        Arc::new(RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap())
+    };
+    let first = tracker(open(), &clock, "worker-a");
+    let second = tracker(open(), &clock, "worker-b");
+    let api = podgraph_slo::events::API_REQUEST;
+
+    first.record_outcomes(api, &[], 9, 1, clock.now());
+    second.record_outcomes(api, &[], 5, 0, clock.now());
+    first.save().unwrap();
+    second.save().unwrap();
+    first.refresh(Duration::from_secs(600)).unwrap();
+    second.refresh(Duration::from_secs(600)).unwrap();
+    assert_eq!(api_total(&first), Some(15));
+    assert_eq!(api_total(&second), Some(15));
+
+    // Saving and refreshing again counts nothing twice.
+    first.save().unwrap();
+    first.refresh(Duration::from_secs(600)).unwrap();
+    assert_eq!(api_total(&first), Some(15));
+}
