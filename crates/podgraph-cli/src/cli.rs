@@ -71,9 +71,26 @@ pub(crate) enum Command {
     /// Service level objectives: error budgets, burn rates, alerts and policies, the
     /// Prometheus rules generated from them, and checks of the SLO spec.
     Slo(SloArgs),
+
     /// Serve the REST API (`/api/v1`), Swagger UI at `/docs`, health probes and
     /// `/metrics` until SIGINT or SIGTERM, then finish requests and stop jobs safely.
     Serve(ServeArgs),
+
+    /// Queue one job per episode of the inputs in Redis, for `podgraph worker` processes.
+    ///
+    /// Reads the same inputs as `seed`. Needs `[redis] url` or `REDIS_URL`. An episode
+    /// already waiting or in progress is not queued twice. Exit codes: 0 all queued,
+    /// 1 error, 3 some inputs could not be read.
+    Enqueue(crate::enqueue::EnqueueArgs),
+
+    /// Process queued episodes until stopped, writing them to the store.
+    ///
+    /// Any number of workers can share one queue. Each job is acknowledged after its
+    /// store write. A job whose worker dies goes to another worker after its lease, and
+    /// a job that fails on every attempt moves to the dead-letter stream. SIGINT or
+    /// SIGTERM stops claiming and finishes running jobs; a second signal exits at once.
+    /// Exit codes: 0 stopped, 1 error, 130 aborted by a second signal.
+    Worker(crate::worker::WorkerArgs),
 }
 
 /// Arguments of `podgraph serve`.
@@ -94,21 +111,6 @@ pub(crate) struct ServeArgs {
     /// Allow seeding jobs to fetch feeds from loopback addresses (for local testing).
     #[arg(long)]
     pub(crate) allow_loopback: bool,
-    /// Queue one job per episode of the inputs in Redis, for `podgraph worker` processes.
-    ///
-    /// Reads the same inputs as `seed`. Needs `[redis] url` or `REDIS_URL`. An episode
-    /// already waiting or in progress is not queued twice. Exit codes: 0 all queued,
-    /// 1 error, 3 some inputs could not be read.
-    Enqueue(crate::enqueue::EnqueueArgs),
-
-    /// Process queued episodes until stopped, writing them to the store.
-    ///
-    /// Any number of workers can share one queue. Each job is acknowledged after its
-    /// store write. A job whose worker dies goes to another worker after its lease, and
-    /// a job that fails on every attempt moves to the dead-letter stream. SIGINT or
-    /// SIGTERM stops claiming and finishes running jobs; a second signal exits at once.
-    /// Exit codes: 0 stopped, 1 error, 130 aborted by a second signal.
-    Worker(crate::worker::WorkerArgs),
 }
 
 /// Arguments of `podgraph seed`.

@@ -28,7 +28,7 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
         config.api.addr = addr;
     }
     if let Some(db) = &args.db {
-        config.db = Some(db.clone());
+        config.db = Some(crate::store::DbSetting::Path(db.clone()));
     }
     if args.allow_loopback {
         config.fetch.allow_loopback = true;
@@ -44,7 +44,14 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
     let metrics =
         podgraph_metrics::install(&MetricsConfig::default()).context("cannot start metrics")?;
 
-    let db_path = config.db_path();
+    let db_path = match config.store_target() {
+        crate::store::StoreTarget::Sqlite(path) => path,
+        crate::store::StoreTarget::Neo4j(neo4j) => bail!(
+            "podgraph serve reads the embedded SQLite store; {} is a Neo4j database. \
+             Give a SQLite file with --db or [db] path",
+            neo4j.uri
+        ),
+    };
     if let Some(parent) = db_path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).with_context(|| {
             format!("cannot create the database directory {}", parent.display())
