@@ -4,6 +4,7 @@
 //! usage; 3 the run finished but some episodes failed; 130 interrupted by a signal.
 
 mod cli;
+mod conditional;
 mod config;
 mod inspect;
 mod output;
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
             Command::Seed(args) => seed::run(args, config).await,
             Command::Query(args) => query::run(args, config).await,
             Command::Export(args) => query::export(args, config).await,
-            Command::Inspect(args) => inspect::run(args).await,
+            Command::Inspect(args) => inspect::run(args, config).await,
         }
     });
 
