@@ -51,7 +51,9 @@ pub(crate) enum Command {
     ///
     /// Episodes whose transcript and extractor version did not change since the last run
     /// are skipped, so running the same command again is cheap and an interrupted run
-    /// can simply be repeated. Every episode result counts toward the SLOs of
+    /// can simply be repeated. Web feeds are requested with the `ETag` and
+    /// `Last-Modified` of their last complete run, and an unchanged feed (HTTP 304) is
+    /// not read again. Every episode result counts toward the SLOs of
     /// `podgraph slo status`, and a run is rejected while an SLO policy freezes seeding.
     /// Exit codes: 0 all done, 1 error, 3 some episodes or feeds failed (listed in the
     /// summary), 4 rejected by an SLO freeze, 130 interrupted.
@@ -143,7 +145,8 @@ pub(crate) struct SeedArgs {
     #[arg(long, value_name = "DATE")]
     pub(crate) since: Option<chrono::NaiveDate>,
 
-    /// Process episodes even when their stored record is up to date.
+    /// Process episodes even when their stored record is up to date, and request web
+    /// feeds in full instead of conditionally.
     #[arg(long)]
     pub(crate) force: bool,
 

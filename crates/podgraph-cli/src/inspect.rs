@@ -17,6 +17,7 @@ use podgraph_ingest::transcript::{TranscriptSource, parse_transcript};
 use serde_json::json;
 
 use crate::cli::{InspectArgs, InspectKind};
+use crate::config::Config;
 use crate::output::{excerpt, limited, table, timestamp};
 
 /// A fetched document.
@@ -27,13 +28,15 @@ struct Document {
     content_type: Option<String>,
 }
 
-pub(crate) async fn run(args: InspectArgs) -> Result<ExitCode> {
-    let fetch_config = FetchConfig {
-        allow_loopback: args.allow_loopback,
-        ..FetchConfig::default()
-    };
+/// Inspects one document with the fetch limits and parser limits of `config` (the
+/// configuration file and `PODGRAPH_*` variables), like `seed` reads its inputs.
+pub(crate) async fn run(args: InspectArgs, config: Config) -> Result<ExitCode> {
+    let mut fetch_config = config.fetch;
+    if args.allow_loopback {
+        fetch_config.allow_loopback = true;
+    }
     let document = read(&args.location, fetch_config).await?;
-    let config = IngestConfig::default();
+    let config = config.ingest;
 
     let kind = match args.kind {
         Some(InspectKind::Feed) => DocumentKind::Feed,

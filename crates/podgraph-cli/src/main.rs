@@ -5,6 +5,7 @@
 //! freeze; 130 interrupted by a signal.
 
 mod cli;
+mod conditional;
 mod config;
 mod enqueue;
 mod inspect;
@@ -58,7 +59,7 @@ fn main() -> ExitCode {
             Command::Seed(args) => seed::run(args, config).await,
             Command::Query(args) => query::run(args, config).await,
             Command::Export(args) => query::export(args, config).await,
-            Command::Inspect(args) => inspect::run(args).await,
+            Command::Inspect(args) => inspect::run(args, config).await,
             Command::Slo(args) => slo::run(args, config).await,
             Command::Serve(args) => serve::run(args, config).await,
             Command::Enqueue(args) => enqueue::run(args, config).await,

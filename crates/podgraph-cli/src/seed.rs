@@ -1,6 +1,7 @@
 //! `podgraph seed`: the main job. Reads feeds, OPML lists and transcript folders, and
 //! writes the knowledge graph of every episode to the store.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,8 +18,9 @@ use podgraph_core::provider::Fetcher;
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
-use podgraph_ingest::sources::collect_jobs;
+use podgraph_ingest::sources::collect_jobs_with;
 use podgraph_metrics::{MeteredFetcher, MetricsConfig, MetricsHandle, MetricsObserver};
+use podgraph_store_sqlite::SqliteStore;
 use podgraph_tracing::TracingObserver;
 use podgraph_tracing::wrap::TracedFetcher;
 use tracing::Instrument;
@@ -57,7 +59,11 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         }
         return Ok(rejected);
     }
-    let store = crate::store::open_for_writing(&target).await?;
+    let opened = crate::store::open_for_writing(&target).await?;
+    let store = opened.graph;
+    // The SQLite handle shares the store's connections: it keeps feed validators and
+    // checkpoints the log when the run is over.
+    let database = opened.sqlite;
     store
         .migrate()
         .await
@@ -67,11 +73,18 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
     let fetcher: Arc<dyn Fetcher> = Arc::new(TracedFetcher::new(Arc::new(MeteredFetcher::new(
         http, "http",
     ))));
-    let sources = collect_jobs(&args.inputs, fetcher.as_ref(), &config.ingest).await;
+    let options = crate::conditional::collect_options(database.as_ref(), args.force).await?;
+    let mut sources =
+        collect_jobs_with(&args.inputs, fetcher.as_ref(), &config.ingest, &options).await;
     for (source, warning) in &sources.warnings {
         tracing::debug!(target: "podgraph::seed", source = %source, "{warning}");
     }
-    let jobs = select_jobs(sources.jobs, args.since, args.max_episodes);
+    for skipped in &sources.skipped {
+        tracing::warn!(target: "podgraph::seed", source = %skipped.source, "input skipped: {}", skipped.reason);
+    }
+    let all_jobs = std::mem::take(&mut sources.jobs);
+    let jobs = select_jobs(all_jobs.clone(), args.since, args.max_episodes);
+    let selected: BTreeSet<String> = jobs.iter().map(|job| job.episode.id.to_string()).collect();
 
     let mut loader = TranscriptLoader::new(fetcher, config.ingest.clone());
     if let Some(dir) = &args.transcripts {
@@ -116,10 +129,18 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
     signals.abort();
     progress.finish();
     slo.finish().await;
+    drop(pipeline);
+    crate::conditional::record_fetches(database.as_ref(), &sources, &all_jobs, &selected, &summary)
+        .await?;
+    if let Some(database) = &database {
+        checkpoint(database).await;
+    }
 
     for failure in &sources.failures {
         summary.record_feed_failure(&failure.source, failure.stage, failure.reason.clone());
     }
+    summary.skipped_inputs = std::mem::take(&mut sources.skipped);
+    summary.feeds_not_modified = std::mem::take(&mut sources.not_modified);
     tracing::info!(
         target: "podgraph::seed",
         processed = summary.processed,
@@ -143,6 +164,20 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         metrics.finish(args.metrics_file.as_deref())?;
     }
     Ok(exit_code(&summary, cancel.is_cancelled()))
+}
+
+/// Moves the write-ahead log into the database file, so that the database is one file
+/// once the process exits. A failure loses nothing (the pages stay in the log, and the
+/// next open or checkpoint copies them), so it is only logged.
+async fn checkpoint(database: &SqliteStore) {
+    if let Err(error) = database.checkpoint().await {
+        tracing::warn!(
+            target: "podgraph::seed",
+            db = database.path(),
+            error = %error,
+            "the write-ahead log could not be checkpointed; it stays next to the database"
+        );
+    }
 }
 
 /// The metrics recorder and its server, when the run exposes metrics.
@@ -328,6 +363,14 @@ fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Opti
             "episodes without transcript",
             summary.without_transcript as u64,
         ),
+        (
+            "episodes with empty transcript",
+            summary.empty_transcript as u64,
+        ),
+        (
+            "feeds not modified",
+            summary.feeds_not_modified.len() as u64,
+        ),
         ("episodes failed", summary.failed() as u64),
         ("episodes not started", summary.cancelled as u64),
         ("segments", counts.segments),
@@ -351,6 +394,13 @@ fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Opti
         db_path.display()
     );
 
+    if !summary.skipped_inputs.is_empty() {
+        let mut skipped = table(["input skipped", "reason"]);
+        for input in &summary.skipped_inputs {
+            skipped.add_row([excerpt(&input.source, 60), excerpt(&input.reason, 100)]);
+        }
+        println!("{skipped}");
+    }
     if !summary.failures.is_empty() {
         let mut failures = table(["episode or feed", "stage", "reason"]);
         for failure in &summary.failures {
@@ -414,15 +464,8 @@ impl PipelineObserver for Progress {
     fn episode_finished(&self, job: &EpisodeJob, outcome: &EpisodeOutcome, elapsed: Duration) {
         let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
         match outcome {
-            EpisodeOutcome::Failed(error) => tracing::error!(
-                target: "podgraph::seed",
-                episode_id = %job.episode.id,
-                stage = error.stage.as_str(),
-                elapsed_ms,
-                "episode {:?} failed: {}",
-                job.episode.title,
-                error.message
-            ),
+            // `TracingObserver` logs every failed episode once, at ERROR.
+            EpisodeOutcome::Failed(_) => {}
             _ if self.bar.is_none() => tracing::info!(
                 target: "podgraph::seed",
                 episode_id = %job.episode.id,
@@ -442,10 +485,7 @@ impl PipelineObserver for Progress {
 fn outcome_name(outcome: &EpisodeOutcome) -> &'static str {
     match outcome {
         EpisodeOutcome::Processed(_) => "processed",
-        EpisodeOutcome::Skipped(podgraph_core::pipeline::SkipReason::Unchanged) => "unchanged",
-        EpisodeOutcome::Skipped(podgraph_core::pipeline::SkipReason::NoTranscript) => {
-            "no_transcript"
-        }
+        EpisodeOutcome::Skipped(reason) => reason.as_str(),
         EpisodeOutcome::Failed(_) => "failed",
     }
 }

@@ -117,9 +117,18 @@ impl StoreTarget {
     }
 }
 
+/// A store opened for writing.
+pub(crate) struct OpenedStore {
+    /// The store, with metrics and tracing around it.
+    pub(crate) graph: Arc<dyn GraphStore>,
+    /// The same SQLite store without the wrappers, for what only it keeps (feed
+    /// validators, log checkpoints); `None` for Neo4j.
+    pub(crate) sqlite: Option<SqliteStore>,
+}
+
 /// Opens the store for writing, with metrics and tracing around it. SQLite creates the
 /// file and its directory when missing; Neo4j connects and migrates the schema.
-pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<Arc<dyn GraphStore>> {
+pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<OpenedStore> {
     match target {
         StoreTarget::Sqlite(path) => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -129,13 +138,19 @@ pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<Arc<dyn Gra
             }
             let sqlite = SqliteStore::open(path)
                 .with_context(|| format!("cannot open database {}", path.display()))?;
-            Ok(wrap(sqlite, "sqlite"))
+            Ok(OpenedStore {
+                graph: wrap(sqlite.clone(), "sqlite"),
+                sqlite: Some(sqlite),
+            })
         }
         StoreTarget::Neo4j(config) => {
             let neo4j = Neo4jStore::connect(config.clone())
                 .await
                 .with_context(|| format!("cannot open the Neo4j database at {}", config.uri))?;
-            Ok(wrap(neo4j, "neo4j"))
+            Ok(OpenedStore {
+                graph: wrap(neo4j, "neo4j"),
+                sqlite: None,
+            })
         }
     }
 }

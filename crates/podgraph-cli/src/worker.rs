@@ -98,7 +98,7 @@ pub(crate) async fn open_store(config: &Config) -> Result<(Arc<dyn GraphStore>, 
     let path = match config.store_target() {
         crate::store::StoreTarget::Sqlite(path) => path,
         target @ crate::store::StoreTarget::Neo4j(_) => {
-            let store = crate::store::open_for_writing(&target).await?;
+            let store = crate::store::open_for_writing(&target).await?.graph;
             store
                 .migrate()
                 .await
@@ -582,7 +582,10 @@ impl Worker {
         let counter = match &outcome {
             EpisodeOutcome::Processed(_) => &self.counters.processed,
             EpisodeOutcome::Skipped(SkipReason::Unchanged) => &self.counters.unchanged,
-            EpisodeOutcome::Skipped(SkipReason::NoTranscript) => &self.counters.without_transcript,
+            // Both store the episode without facts.
+            EpisodeOutcome::Skipped(SkipReason::NoTranscript | SkipReason::EmptyTranscript) => {
+                &self.counters.without_transcript
+            }
             EpisodeOutcome::Failed(error) => {
                 self.counters.failed.fetch_add(1, Ordering::Relaxed);
                 let reason = format!("{}: {}", error.stage.as_str(), error.message);

@@ -361,3 +361,36 @@ fn truncated_feed_names_file_and_position() {
         run.stderr
     );
 }
+
+#[test]
+fn config_file_limits_apply() {
+    let work = Workspace::new();
+    std::fs::write(work.join("podgraph.toml"), "[ingest.xml]\nmax_items = 2\n")
+        .expect("write podgraph.toml");
+
+    let inspected = inspect(&work, &fixture(PC20_FEED), &[])
+        .expect_code(0)
+        .json();
+
+    let episodes = array(&inspected["episodes"]);
+    assert_eq!(episodes.len(), 2, "max_items of podgraph.toml was ignored");
+    let warnings = serde_json::to_string(&inspected["warnings"]).expect("serialise warnings");
+    assert!(warnings.contains("max_items"), "{warnings}");
+}
+
+#[test]
+fn environment_limits_apply() {
+    let work = Workspace::new();
+    let mut command = work.command(["inspect", "--json"]);
+    command
+        .arg(fixture(PC20_FEED))
+        .env("PODGRAPH_FETCH_MAX_BODY_BYTES", "1000");
+
+    let run = work.run_command(command, support::SHORT).expect_code(1);
+
+    assert!(
+        run.stderr.contains("max_body_bytes"),
+        "the size limit of PODGRAPH_FETCH_MAX_BODY_BYTES was not applied: {}",
+        run.stderr
+    );
+}

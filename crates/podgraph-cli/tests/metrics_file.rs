@@ -149,11 +149,12 @@ fn metrics_file_counts_episodes() {
             "transcripts/vtt/stevencrader__transcriptator/podnews_daily_2024-01-25.vtt",
             "beta/podnews_daily_2024-01-25.vtt",
         ),
-        // An empty file is no transcript: the episode fails at `transcript.parse`.
-        ("edge/vtt/glut23__webvtt-py/empty.vtt", "beta/empty.vtt"),
     ] {
         copy_file(&fixture(source), &shows.join(target));
     }
+    // Binary data is no transcript: the episode fails at `transcript.parse`.
+    let binary: Vec<u8> = (0_u8..=255).cycle().take(4096).collect();
+    std::fs::write(shows.join("beta/broken.vtt"), binary).expect("write the binary file");
     let metrics = work.join("podgraph.prom");
 
     let summary = work

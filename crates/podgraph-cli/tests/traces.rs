@@ -27,10 +27,9 @@ fn transcripts(work: &Workspace, broken: bool) -> PathBuf {
         &shows.join("buzzcast.srt"),
     );
     if broken {
-        copy_file(
-            &fixture("edge/vtt/glut23__webvtt-py/empty.vtt"),
-            &shows.join("empty.vtt"),
-        );
+        // Binary data is no transcript: its episode fails at `transcript.parse`.
+        let binary: Vec<u8> = (0_u8..=255).cycle().take(4096).collect();
+        std::fs::write(shows.join("broken.vtt"), binary).expect("write the binary file");
     }
     shows
 }
@@ -217,7 +216,7 @@ fn failed_episode_span_has_error_status() {
     assert_eq!(processed.len(), 1);
     let failed = failed[0];
     assert!(
-        failed.status_message.contains("empty.vtt"),
+        failed.status_message.contains("broken.vtt"),
         "status message without the file: {failed:#?}"
     );
     assert_eq!(failed.attribute_str("error.type"), Some("invalid_input"));

@@ -84,6 +84,50 @@ pub fn sniff_document(bytes: &[u8], name: &str, content_type: Option<&str>) -> D
     }
 }
 
+/// Describes a document that [`sniff_document`] classes as a transcript but that is
+/// markup of another kind, so that a caller expecting a feed can reject it instead of
+/// reading the markup as transcript text. Returns `None` for anything a transcript parser
+/// should see.
+///
+/// Two cases are foreign. One is an XML document (with an XML declaration or a namespace
+/// declaration) whose root element is not a feed, OPML or HTML element. The other is an
+/// HTML page without both the `<cite>` (speaker) and `<time>` (timestamp) elements that
+/// HTML transcripts are made of.
+pub fn foreign_markup(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(8192)];
+    let text = decode(head, None, TextKind::Plain).text;
+    let trimmed = text.trim_start_matches(['\u{feff}', ' ', '\t', '\r', '\n']);
+    if !trimmed.starts_with('<') {
+        return None;
+    }
+
+    let root = xml_root_element(trimmed).map(str::to_ascii_lowercase);
+    let is_html = match root.as_deref() {
+        None => trimmed
+            .get(..14)
+            .is_some_and(|start| start.eq_ignore_ascii_case("<!doctype html")),
+        Some(root) => matches!(root.rsplit(':').next(), Some("html" | "head" | "body")),
+    };
+    if is_html {
+        let lower = bytes.to_ascii_lowercase();
+        let has = |tag: &[u8]| memchr::memmem::find(&lower, tag).is_some();
+        if has(b"<cite") && has(b"<time") {
+            return None;
+        }
+        return Some(
+            "an HTML page without the <cite> speaker and <time> timestamp elements of an \
+             HTML transcript"
+                .to_owned(),
+        );
+    }
+
+    let declared_xml = trimmed.starts_with("<?xml") || trimmed.contains("xmlns");
+    match root {
+        Some(root) if declared_xml => Some(format!("an XML document with root element <{root}>")),
+        _ => None,
+    }
+}
+
 /// The name of the first element, skipping the XML declaration, processing
 /// instructions, comments, a DOCTYPE and leading whitespace.
 fn xml_root_element(text: &str) -> Option<&str> {
@@ -154,6 +198,36 @@ mod tests {
             sniff_document(b"1\n00:00:01,000 --> 00:00:02,000\n", "a", None),
             DocumentKind::Transcript
         );
+    }
+
+    #[test]
+    fn foreign_markup_names_what_was_found() {
+        let note = foreign_markup(b"<?xml version='1.0'?>\n<note><to>A</to></note>");
+        assert_eq!(
+            note.as_deref(),
+            Some("an XML document with root element <note>")
+        );
+        let svg = foreign_markup(b"<svg xmlns='http://www.w3.org/2000/svg'></svg>");
+        assert_eq!(
+            svg.as_deref(),
+            Some("an XML document with root element <svg>")
+        );
+        let page = foreign_markup(b"<!DOCTYPE html><html><body><p>Welcome</p></body></html>");
+        assert!(page.is_some_and(|found| found.starts_with("an HTML page")));
+    }
+
+    #[test]
+    fn transcripts_are_not_foreign_markup() {
+        let html = b"<!-- saved --><html><body><cite>Alban:</cite><time>0:00</time><p>Hi</p>";
+        assert_eq!(foreign_markup(html), None);
+        assert_eq!(foreign_markup(b"<cite>A:</cite>\n<TIME>0:01</TIME>"), None);
+        assert_eq!(
+            foreign_markup(b"WEBVTT\n\n00:00.000 --> 00:01.000\n<v A>Hi"),
+            None
+        );
+        assert_eq!(foreign_markup(b"Alice: hello <there>"), None);
+        // A voice tag at the start of a text transcript is not an XML document.
+        assert_eq!(foreign_markup(b"<v Alice>hello</v>"), None);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use podgraph_core::ErrorKind;
 use podgraph_core::config::IngestConfig;
-use podgraph_core::model::Episode;
+use podgraph_core::model::{Episode, NormalizedTranscript, TranscriptFormat};
 use podgraph_core::pipeline::{
     EpisodeJob, EpisodeLoader, PreparedTranscript, RawTranscript, Stage, StageError, error_chain,
 };
@@ -77,30 +77,85 @@ impl LocalTranscripts {
 /// # Errors
 /// Fails when the directory cannot be read.
 pub fn transcript_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
+    Ok(scan_folder(dir)?.files)
+}
+
+/// Entries of a folder of transcripts, as [`scan_folder`] sorts them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FolderEntries {
+    /// Transcript files, by name.
+    pub files: Vec<PathBuf>,
+    /// Sub-directories, by name.
+    pub folders: Vec<PathBuf>,
+    /// Entries that are neither, with the reason: files of other types, and entries that
+    /// cannot be read (such as a broken symbolic link). Hidden files and `README`/`LICENSE`
+    /// files are left out without a reason, as expected companions of transcripts.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Sorts the entries directly inside `dir` into transcript files, sub-directories and
+/// skipped entries, each sorted by name.
+///
+/// # Errors
+/// Fails when the directory itself cannot be read.
+pub fn scan_folder(dir: &Path) -> std::io::Result<FolderEntries> {
+    let mut entries = FolderEntries::default();
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if !path.is_file() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                let reason = format!("directory entry cannot be read: {error}");
+                entries.skipped.push((dir.to_path_buf(), reason));
+                continue;
+            }
+        };
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
+        let quiet =
+            name.starts_with('.') || name.starts_with("readme") || name.starts_with("license");
+        // `metadata` follows symbolic links, so a link to a transcript counts as one.
+        let kind = match std::fs::metadata(&path) {
+            Ok(metadata) => metadata.file_type(),
+            Err(error) => {
+                if !quiet {
+                    let reason = format!("cannot be read: {error}");
+                    entries.skipped.push((path, reason));
+                }
+                continue;
+            }
+        };
+        if kind.is_dir() {
+            if !name.starts_with('.') {
+                entries.folders.push(path);
+            }
             continue;
         }
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_ascii_lowercase();
+        if quiet {
+            continue;
+        }
         let extension = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        let skipped =
-            name.starts_with('.') || name.starts_with("readme") || name.starts_with("license");
-        if !skipped && TRANSCRIPT_EXTENSIONS.contains(&extension.as_str()) {
-            files.push(path);
+        if !kind.is_file() {
+            entries
+                .skipped
+                .push((path, "not a regular file".to_owned()));
+        } else if TRANSCRIPT_EXTENSIONS.contains(&extension.as_str()) {
+            entries.files.push(path);
+        } else {
+            let reason = format!(
+                "not a transcript file name: expected one of the extensions .{}",
+                TRANSCRIPT_EXTENSIONS.join(", .")
+            );
+            entries.skipped.push((path, reason));
         }
     }
-    files.sort();
-    Ok(files)
+    entries.files.sort();
+    entries.folders.sort();
+    entries.skipped.sort();
+    Ok(entries)
 }
 
 /// Lowercase ASCII letters and digits, other runs folded to one `-`.
@@ -246,6 +301,21 @@ impl EpisodeLoader for TranscriptLoader {
         job: &EpisodeJob,
         raw: &RawTranscript,
     ) -> Result<PreparedTranscript, StageError> {
+        // Whitespace alone is an empty transcript, not a parse error: the pipeline
+        // reports the episode as skipped and stores it without facts.
+        if raw.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(PreparedTranscript {
+                transcript: NormalizedTranscript {
+                    text: String::new(),
+                    segments: Vec::new(),
+                    speakers: Vec::new(),
+                    language: raw.language.clone(),
+                    format: TranscriptFormat::Text,
+                },
+                chapters: job.episode.chapters.clone(),
+                warnings: Vec::new(),
+            });
+        }
         let source = TranscriptSource {
             name: &raw.location,
             mime_type: raw.content_type.as_deref(),

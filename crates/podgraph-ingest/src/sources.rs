@@ -1,21 +1,24 @@
 //! Turning the inputs of a run (feed files and URLs, OPML lists, transcript files and
 //! directories of transcripts) into episode jobs for the pipeline.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use podgraph_core::config::IngestConfig;
-use podgraph_core::ids::EpisodeKey;
+use podgraph_core::ids::{EpisodeKey, PodcastId};
 use podgraph_core::model::{Episode, Podcast, TranscriptLink};
-use podgraph_core::pipeline::{EpisodeJob, Stage, error_chain};
-use podgraph_core::provider::{FetchRequest, Fetcher};
+use podgraph_core::pipeline::{EpisodeJob, SkippedInput, Stage, error_chain};
+use podgraph_core::provider::{FetchRequest, FetchStatus, Fetcher, Validators};
 
-use crate::Warning;
-use crate::document::{DocumentKind, sniff_document};
+use crate::document::{DocumentKind, foreign_markup, sniff_document};
 use crate::feed::{FeedSource, parse_feed, parse_opml};
 use crate::fetch::charset_of;
-use crate::loader::transcript_files;
+use crate::loader::scan_folder;
+use crate::{IngestError, Warning};
+
+/// Description of the documents a run reads: a feed, an OPML list or a transcript.
+const EXPECTED_INPUT: &str = "an RSS, RDF or Atom feed, an OPML list or a transcript";
 
 /// An input that could not be read; the other inputs of the run continue.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,10 +40,37 @@ pub struct Sources {
     pub failures: Vec<SourceFailure>,
     /// Parser repairs, with the input they come from.
     pub warnings: Vec<(String, Warning)>,
+    /// Inputs left out, with the reason: entries of transcript folders that are not
+    /// transcript files, or are nested too deep.
+    pub skipped: Vec<SkippedInput>,
     /// Feeds read, OPML entries included.
     pub feeds: usize,
     /// Bytes of feed and OPML documents read.
     pub bytes: u64,
+    /// Web feeds whose server returned 304 Not Modified to a conditional request. They
+    /// were not parsed, so they add no jobs.
+    pub not_modified: Vec<String>,
+    /// Validators of the web feeds read, for conditional requests in a later run.
+    pub fetched_feeds: Vec<FetchedFeed>,
+}
+
+/// A web feed read in full, with what a later run needs to ask for it conditionally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchedFeed {
+    /// The feed URL as given (an input or an OPML entry), the key of the stored validators.
+    pub url: String,
+    /// The podcast the feed describes; its episodes are the feed's jobs.
+    pub podcast_id: PodcastId,
+    /// `ETag` and `Last-Modified` of the response; both empty when the server sent none.
+    pub validators: Validators,
+}
+
+/// Options of [`collect_jobs_with`] for reading web feeds.
+#[derive(Clone, Debug, Default)]
+pub struct CollectOptions {
+    /// Validators from earlier runs by feed URL. A feed found here is requested
+    /// conditionally (`If-None-Match`, `If-Modified-Since`); on 304 it is not parsed.
+    pub validators: BTreeMap<String, Validators>,
 }
 
 impl Sources {
@@ -61,6 +91,13 @@ impl Sources {
         }
     }
 
+    fn skip(&mut self, source: &Path, reason: impl Into<String>) {
+        self.skipped.push(SkippedInput {
+            source: source.display().to_string(),
+            reason: reason.into(),
+        });
+    }
+
     fn fail(&mut self, source: &str, stage: Stage, reason: String) {
         self.failures.push(SourceFailure {
             source: source.to_owned(),
@@ -74,103 +111,149 @@ impl Sources {
 /// sub-folder is one podcast named after it, and files directly inside are a podcast
 /// named after the directory. Anything else is fetched and recognised by content: a feed,
 /// an OPML list (whose feeds are then read), or a single transcript.
+///
+/// A document recognised as markup of another kind (an HTML page that is not an HTML
+/// transcript, or an XML document that is not a feed) is a failure of stage `feed.parse`
+/// that names the input and what was expected.
 pub async fn collect_jobs(
     inputs: &[String],
     fetcher: &dyn Fetcher,
     config: &IngestConfig,
 ) -> Sources {
+    collect_jobs_with(inputs, fetcher, config, &CollectOptions::default()).await
+}
+
+/// Reads every input like [`collect_jobs`], asking for web feeds conditionally with the
+/// validators of `options`.
+pub async fn collect_jobs_with(
+    inputs: &[String],
+    fetcher: &dyn Fetcher,
+    config: &IngestConfig,
+    options: &CollectOptions,
+) -> Sources {
     let mut sources = Sources::default();
-    let mut seen = BTreeSet::new();
+    let mut reader = Reader {
+        fetcher,
+        config,
+        options,
+        seen: BTreeSet::new(),
+    };
     for input in inputs {
         let path = Path::new(input);
         if !is_url(input) && path.is_dir() {
-            read_transcript_dir(path, &mut sources, &mut seen);
+            read_transcript_dir(path, &mut sources, &mut reader.seen);
             continue;
         }
-        read_document(input, fetcher, config, &mut sources, &mut seen, true).await;
+        reader.read_document(input, &mut sources, true).await;
     }
     sources
+}
+
+/// Shared state of reading a run's documents.
+struct Reader<'a> {
+    fetcher: &'a dyn Fetcher,
+    config: &'a IngestConfig,
+    options: &'a CollectOptions,
+    /// Episode ids already queued, so that a feed listed twice adds its episodes once.
+    seen: BTreeSet<String>,
 }
 
 fn is_url(input: &str) -> bool {
     input.starts_with("http://") || input.starts_with("https://")
 }
 
-async fn read_document(
-    input: &str,
-    fetcher: &dyn Fetcher,
-    config: &IngestConfig,
-    sources: &mut Sources,
-    seen: &mut BTreeSet<String>,
-    allow_opml: bool,
-) {
-    let response = match fetcher.fetch(&FetchRequest::new(input)).await {
-        Ok(response) => response,
-        Err(error) => return sources.fail(input, Stage::FeedFetch, error_chain(&error)),
-    };
-    sources.bytes += response.body.len() as u64;
-    let content_type = response.content_type.as_deref();
+impl Reader<'_> {
+    async fn read_document(&mut self, input: &str, sources: &mut Sources, allow_opml: bool) {
+        let mut request = FetchRequest::new(input);
+        if is_url(input) {
+            request.validators = self.options.validators.get(input).cloned();
+        }
+        let response = match self.fetcher.fetch(&request).await {
+            Ok(response) => response,
+            Err(error) => return sources.fail(input, Stage::FeedFetch, error_chain(&error)),
+        };
+        if response.status == FetchStatus::NotModified {
+            sources.feeds += 1;
+            sources.not_modified.push(input.to_owned());
+            return;
+        }
+        sources.bytes += response.body.len() as u64;
+        let content_type = response.content_type.as_deref();
 
-    match sniff_document(&response.body, input, content_type) {
-        DocumentKind::Opml if allow_opml => {
-            let parsed = match parse_opml(&response.body, input, &config.xml) {
-                Ok(parsed) => parsed,
-                Err(error) => return sources.fail(input, Stage::FeedParse, error_chain(&error)),
-            };
-            sources
-                .warnings
-                .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
-            for feed in parsed.value {
-                // A list fetched from the web may only point at web feeds: a `file:` URL
-                // or a local path there would let a remote document read local files.
-                if is_url(input) && !is_url(&feed.url) {
-                    let message =
-                        format!("feed {:?} is not an http(s) URL and was skipped", feed.url);
-                    let warning = Warning::general("local-link-refused", message);
-                    sources.warnings.push((input.to_owned(), warning));
-                    continue;
-                }
-                // OPML entries are feeds; an OPML inside an OPML is not followed.
-                Box::pin(read_document(
-                    &feed.url, fetcher, config, sources, seen, false,
-                ))
-                .await;
-            }
-        }
-        DocumentKind::Feed | DocumentKind::Opml => {
-            let url = is_url(input).then_some(response.final_location.as_str());
-            let source = FeedSource {
-                name: input,
-                url,
-                charset: content_type.and_then(charset_of),
-            };
-            match parse_feed(&response.body, &source, &config.xml) {
-                Ok(parsed) => {
-                    sources.feeds += 1;
-                    sources
-                        .warnings
-                        .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
-                    let mut episodes = parsed.value.episodes;
-                    if is_url(input) {
-                        for warning in keep_web_links(&mut episodes) {
-                            sources.warnings.push((input.to_owned(), warning));
-                        }
+        match sniff_document(&response.body, input, content_type) {
+            DocumentKind::Opml if allow_opml => {
+                let parsed = match parse_opml(&response.body, input, &self.config.xml) {
+                    Ok(parsed) => parsed,
+                    Err(error) => {
+                        return sources.fail(input, Stage::FeedParse, error_chain(&error));
                     }
-                    sources.push_episodes(parsed.value.podcast, episodes, seen);
+                };
+                sources
+                    .warnings
+                    .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
+                for feed in parsed.value {
+                    // A list fetched from the web may only point at web feeds: a `file:`
+                    // URL or a local path there would let a remote document read local
+                    // files.
+                    if is_url(input) && !is_url(&feed.url) {
+                        let message =
+                            format!("feed {:?} is not an http(s) URL and was skipped", feed.url);
+                        let warning = Warning::general("local-link-refused", message);
+                        sources.warnings.push((input.to_owned(), warning));
+                        continue;
+                    }
+                    // OPML entries are feeds; an OPML inside an OPML is not followed.
+                    Box::pin(self.read_document(&feed.url, sources, false)).await;
                 }
-                Err(error) => sources.fail(input, Stage::FeedParse, error_chain(&error)),
             }
-        }
-        DocumentKind::Transcript | DocumentKind::Chapters => {
-            let path = PathBuf::from(input);
-            let show = path
-                .parent()
-                .and_then(|p| p.file_name())
-                .and_then(|n| n.to_str())
-                .unwrap_or("transcripts")
-                .to_owned();
-            let (podcast, episode) = transcript_episode(&show, &path);
-            sources.push_episodes(podcast, vec![episode], seen);
+            DocumentKind::Feed | DocumentKind::Opml => {
+                let url = is_url(input).then_some(response.final_location.as_str());
+                let source = FeedSource {
+                    name: input,
+                    url,
+                    charset: content_type.and_then(charset_of),
+                };
+                match parse_feed(&response.body, &source, &self.config.xml) {
+                    Ok(parsed) => {
+                        sources.feeds += 1;
+                        sources
+                            .warnings
+                            .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
+                        let mut episodes = parsed.value.episodes;
+                        if is_url(input) {
+                            for warning in keep_web_links(&mut episodes) {
+                                sources.warnings.push((input.to_owned(), warning));
+                            }
+                            sources.fetched_feeds.push(FetchedFeed {
+                                url: input.to_owned(),
+                                podcast_id: parsed.value.podcast.id,
+                                validators: response.validators.clone(),
+                            });
+                        }
+                        sources.push_episodes(parsed.value.podcast, episodes, &mut self.seen);
+                    }
+                    Err(error) => sources.fail(input, Stage::FeedParse, error_chain(&error)),
+                }
+            }
+            DocumentKind::Transcript | DocumentKind::Chapters => {
+                if let Some(found) = foreign_markup(&response.body) {
+                    let error = IngestError::WrongKind {
+                        source_name: input.to_owned(),
+                        expected: EXPECTED_INPUT,
+                        found,
+                    };
+                    return sources.fail(input, Stage::FeedParse, error.to_string());
+                }
+                let path = PathBuf::from(input);
+                let show = path
+                    .parent()
+                    .and_then(|p| p.file_name())
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("transcripts")
+                    .to_owned();
+                let (podcast, episode) = transcript_episode(&show, &path);
+                sources.push_episodes(podcast, vec![episode], &mut self.seen);
+            }
         }
     }
 }
@@ -207,37 +290,45 @@ fn keep_web_links(episodes: &mut [Episode]) -> Vec<Warning> {
     warnings
 }
 
+/// Reads a folder of transcripts: files directly inside are one podcast, and each
+/// sub-directory is another. Everything else is listed in `sources.skipped`: files that
+/// are not transcripts, entries that cannot be read, and directories nested deeper.
 fn read_transcript_dir(dir: &Path, sources: &mut Sources, seen: &mut BTreeSet<String>) {
-    let name = dir_name(dir);
-    let mut shows = vec![(name, dir.to_path_buf())];
-    match std::fs::read_dir(dir) {
-        Ok(entries) => {
-            let mut subdirs: Vec<PathBuf> = entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|p| p.is_dir())
-                .collect();
-            subdirs.sort();
-            shows.extend(subdirs.into_iter().map(|p| (dir_name(&p), p)));
-        }
+    let top = match scan_folder(dir) {
+        Ok(entries) => entries,
         Err(error) => {
             let reason = format!("cannot read directory {}: {error}", dir.display());
             return sources.fail(&dir.display().to_string(), Stage::FeedFetch, reason);
         }
+    };
+    let mut shows = vec![(dir_name(dir), top.files)];
+    for (path, reason) in top.skipped {
+        sources.skip(&path, reason);
     }
 
-    for (show, folder) in shows {
-        let files = match transcript_files(&folder) {
-            Ok(files) => files,
+    for folder in top.folders {
+        let entries = match scan_folder(&folder) {
+            Ok(entries) => entries,
             Err(error) => {
                 let reason = format!("cannot read directory {}: {error}", folder.display());
                 sources.fail(&folder.display().to_string(), Stage::FeedFetch, reason);
                 continue;
             }
         };
-        if files.is_empty() {
-            continue;
+        for (path, reason) in entries.skipped {
+            sources.skip(&path, reason);
         }
+        for nested in entries.folders {
+            sources.skip(
+                &nested,
+                "directory nested too deep: only files directly inside the input directory \
+                 and inside its sub-directories (one podcast each) are read",
+            );
+        }
+        shows.push((dir_name(&folder), entries.files));
+    }
+
+    for (show, files) in shows {
         let mut podcast = None;
         let mut episodes = Vec::with_capacity(files.len());
         for file in files {

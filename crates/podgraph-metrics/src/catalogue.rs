@@ -22,7 +22,7 @@ pub mod label {
     pub const ERROR_KIND: &str = "error_kind";
     /// The result of an operation; each metric's help text lists its values.
     pub const OUTCOME: &str = "outcome";
-    /// Why an episode was skipped: `unchanged` or `no_transcript`.
+    /// Why an episode was skipped: `unchanged`, `no_transcript` or `empty_transcript`.
     pub const REASON: &str = "reason";
     /// The podcast id, through a cardinality guard: `other` for podcasts beyond its
     /// limit, `unknown` for a failed episode task whose episode is not known.
@@ -382,7 +382,7 @@ catalogue! {
     /// Episodes skipped, by reason.
     EPISODES_SKIPPED = counter(
         "podgraph_episodes_skipped_total", Count, &[PODCAST, REASON],
-        "Episodes skipped, by reason (unchanged when the stored record matches, or no_transcript).",
+        "Episodes skipped, by reason (unchanged when the stored record matches, no_transcript or empty_transcript).",
     );
     /// Episodes that failed, by the stage that failed and the kind of error.
     EPISODES_FAILED = counter(

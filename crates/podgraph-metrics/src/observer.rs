@@ -120,10 +120,7 @@ impl MetricsObserver {
 }
 
 fn skip_reason(reason: SkipReason) -> &'static str {
-    match reason {
-        SkipReason::Unchanged => "unchanged",
-        SkipReason::NoTranscript => "no_transcript",
-    }
+    reason.as_str()
 }
 
 impl PipelineObserver for MetricsObserver {

@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use podgraph_core::model::{Episode, Extraction, NormalizedTranscript, TranscriptFormat};
+use podgraph_core::ids::SegmentId;
+use podgraph_core::model::{
+    Episode, Extraction, NormalizedTranscript, Segment, TextSpan, TranscriptFormat,
+};
 use podgraph_core::pipeline::{
     CancelToken, EntityResolver, EpisodeJob, EpisodeLoader, Pipeline, PipelineConfig,
     PreparedTranscript, RawTranscript, StageError,
@@ -41,13 +44,25 @@ impl EpisodeLoader for ScriptedLoader {
 
     fn prepare(
         &self,
-        _job: &EpisodeJob,
+        job: &EpisodeJob,
         _raw: &RawTranscript,
     ) -> Result<PreparedTranscript, StageError> {
+        // A transcript without segments would be skipped as empty.
+        let segment = Segment {
+            id: SegmentId::derive(job.episode.id, 0),
+            episode_id: job.episode.id,
+            index: 0,
+            start_ms: 0,
+            end_ms: 1_000,
+            speaker: None,
+            text: "hello".to_owned(),
+            span: TextSpan { start: 0, end: 5 },
+            chapter: None,
+        };
         Ok(PreparedTranscript {
             transcript: NormalizedTranscript {
                 text: "hello".to_owned(),
-                segments: Vec::new(),
+                segments: vec![segment],
                 speakers: Vec::new(),
                 language: None,
                 format: TranscriptFormat::Text,

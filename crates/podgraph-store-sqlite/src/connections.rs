@@ -97,6 +97,11 @@ impl Connections {
         })
     }
 
+    /// Whether the database lives only in memory (no file, no write-ahead log).
+    pub(crate) fn is_in_memory(&self) -> bool {
+        self.file.is_none()
+    }
+
     /// Builds the error context of an operation on this database.
     pub(crate) fn context(&self, operation: &'static str) -> DbContext {
         DbContext::new(&self.display_path, operation)
@@ -156,5 +161,18 @@ impl Connections {
             ctx,
         )?;
         Ok(conn)
+    }
+}
+
+impl Drop for Connections {
+    /// Closes the read-only connections before the writer. SQLite checkpoints the
+    /// write-ahead log and deletes it, with the shared-memory file, only when the last
+    /// connection to close can write: with the fields' declaration order a read-only
+    /// connection would close last and leave both files behind.
+    fn drop(&mut self) {
+        self.idle_readers
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
     }
 }

@@ -36,21 +36,23 @@
 //! | `MENTIONS` | `mentions`: one row per mention with its evidence; the relationships are the distinct (segment, entity) and (episode, entity) pairs, `count` the rows and `first_ms` the earliest start |
 //! | `DISCUSSES` | `episode_topics` (`weight`, `rank`) |
 //! | `ABOUT` | `insight_about` |
-//! | `RELATED_TO` | `relation_contributions` contains each episode's part (weight and evidence), `relationships` their sums, recomputed on every write that touches them |
+//! | `RELATED_TO` | `relation_contributions` contains each episode's part (weight and evidence), `relationships` their sums (exact fixed-point `weight_units`, and `weight`), corrected by each write's difference |
 //!
 //! `aliases` keeps every surface form of an entity with its resolution rule, score,
 //! reason and first episode; rows outlive their entity. `episode_records` keeps the
-//! processing state of each episode. `stats` counts exactly as the graph model's table
+//! processing state of each episode, and `feed_fetches` the validators of each web
+//! feed's last response (see [`SqliteStore::record_feed_fetch`]). `stats` counts exactly as the graph model's table
 //! says, reporting every label and type, zeros included.
 //!
 //! # Writes
 //!
 //! [`GraphStore::write_episode`](podgraph_core::provider::GraphStore::write_episode)
 //! replaces one episode's subgraph in one transaction: it upserts every fact with a new
-//! write generation, deletes the episode's rows of older generations, and recomputes what
-//! depends on them (RELATED_TO sums, entity mention counts, the full-text index of the
-//! episode). Rewriting the same graph changes no count. Facts of the previous version
-//! that the new one lacks are removed. An entity is removed when no episode references
+//! write generation, deletes the episode's rows of older generations, and corrects what
+//! depends on them by the difference (RELATED_TO sums, entity mention counts) or rebuilds
+//! it (the full-text index of the episode). Rewriting the same graph changes no count.
+//! Facts of the previous version that the new one lacks are removed. An entity is
+//! removed when no episode references
 //! it any more (no mention, speaker, `podcast:person` entry, insight or relationship),
 //! and a topic when no episode discusses it. The graph is validated first (ids, evidence
 //! pointing into the episode, finite numbers), and any failure leaves the database as it
@@ -75,6 +77,7 @@ mod cursor;
 mod error;
 pub mod export;
 mod jobs;
+mod feeds;
 mod normalize;
 mod read;
 mod schema;
@@ -90,4 +93,4 @@ pub use read::neighbours::{MAX_NEIGHBOUR_DEPTH, MAX_NEIGHBOUR_NODES};
 pub use read::search::{DEFAULT_SEARCH_HITS, MAX_SEARCH_HITS, SNIPPET_CLOSE, SNIPPET_OPEN};
 pub use schema::SCHEMA_VERSION;
 pub use store::SqliteStore;
-pub use types::{AliasRecord, EpisodeDetail, TopicSummary};
+pub use types::{AliasRecord, EpisodeDetail, FeedFetch, TopicSummary};

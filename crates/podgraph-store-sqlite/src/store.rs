@@ -20,8 +20,8 @@ use crate::error::DbContext;
 use crate::export::{self, ExportFormat, ExportSummary};
 use crate::jobs::{self, JobRow};
 use crate::read::{entity, episode, listings, neighbours, search, stats, topics};
-use crate::types::{AliasRecord, EpisodeDetail, TopicSummary};
-use crate::{schema, write};
+use crate::types::{AliasRecord, EpisodeDetail, FeedFetch, TopicSummary};
+use crate::{feeds, schema, write};
 
 /// The embedded graph store: one SQLite database file (or a private in-memory database).
 ///
@@ -263,6 +263,47 @@ impl SqliteStore {
     pub async fn schema_version(&self) -> ProviderResult<u32> {
         self.read("store.schema_version", |conn, ctx| {
             schema::schema_version(conn, ctx)
+        })
+        .await
+    }
+
+    /// Returns the stored fetch of every web feed, by URL: the validators of its last
+    /// full response and when it was last requested.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be read.
+    pub async fn feed_fetches(&self) -> ProviderResult<Vec<FeedFetch>> {
+        self.read("store.feed_fetches", |conn, ctx| feeds::all(conn, ctx))
+            .await
+    }
+
+    /// Stores the fetch of one web feed, replacing the earlier one. Validators that are
+    /// both absent remove the feed's row, so the next run requests it in full.
+    ///
+    /// # Errors
+    /// Fails when the database cannot be written.
+    pub async fn record_feed_fetch(&self, fetch: FeedFetch) -> ProviderResult<()> {
+        self.write("store.record_feed_fetch", move |conn, ctx| {
+            feeds::record(conn, ctx, &fetch)
+        })
+        .await
+    }
+
+    /// Copies every committed page from the write-ahead log into the database file and
+    /// truncates the log to zero bytes (`PRAGMA wal_checkpoint(TRUNCATE)`), so that the
+    /// database file alone contains the whole graph. Call it when a batch of writes is over;
+    /// an in-memory database has no log and returns at once.
+    ///
+    /// # Errors
+    /// A temporary `Conflict` when a reader of another process kept the log in use
+    /// until the busy timeout ran out (the pages stay in the log and nothing is lost),
+    /// `Unavailable` when the database cannot be written.
+    pub async fn checkpoint(&self) -> ProviderResult<()> {
+        if self.connections.is_in_memory() {
+            return Ok(());
+        }
+        self.write("store.checkpoint", |conn, ctx| {
+            schema::checkpoint(conn, ctx)
         })
         .await
     }

@@ -2,8 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use podgraph_core::model::{Chapter, Episode, NormalizedTranscript, Topic};
-use podgraph_core::provider::{EpisodeRecord, PodcastSummary};
+use podgraph_core::provider::{EpisodeRecord, PodcastSummary, Validators};
 use podgraph_core::{EntityId, EpisodeId, TopicId};
 use serde::{Deserialize, Serialize};
 
@@ -58,4 +59,16 @@ pub struct TopicSummary {
     pub episode_count: u64,
     /// Highest weight of the topic in any one episode, in [0, 1].
     pub max_weight: f32,
+}
+
+/// The last request of one web feed: the validators to send as `If-None-Match` and
+/// `If-Modified-Since` next time, and when it was made.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedFetch {
+    /// The feed URL as given to `seed` or listed in an OPML file.
+    pub url: String,
+    /// `ETag` and `Last-Modified` of the last full response.
+    pub validators: Validators,
+    /// When the feed was last requested, whether it changed or not.
+    pub fetched_at: DateTime<Utc>,
 }

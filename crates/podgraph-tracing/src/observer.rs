@@ -3,9 +3,7 @@
 
 use std::time::Duration;
 
-use podgraph_core::pipeline::{
-    EpisodeJob, EpisodeOutcome, PipelineObserver, RunSummary, SkipReason, Stage,
-};
+use podgraph_core::pipeline::{EpisodeJob, EpisodeOutcome, PipelineObserver, RunSummary, Stage};
 use tracing::Span;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -77,10 +75,7 @@ impl PipelineObserver for TracingObserver {
                 "processed"
             }
             EpisodeOutcome::Skipped(reason) => {
-                let reason = match reason {
-                    SkipReason::Unchanged => "unchanged",
-                    SkipReason::NoTranscript => "no_transcript",
-                };
+                let reason = reason.as_str();
                 tracing::debug!(
                     target: "podgraph::pipeline",
                     episode_id = %job.episode.id,
@@ -94,6 +89,7 @@ impl PipelineObserver for TracingObserver {
                 tracing::error!(
                     target: "podgraph::pipeline",
                     episode_id = %job.episode.id,
+                    title = %job.episode.title,
                     stage = error.stage.as_str(),
                     error_kind = error.kind.as_str(),
                     error = %error.message,

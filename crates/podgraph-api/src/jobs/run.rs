@@ -323,7 +323,9 @@ impl PipelineObserver for ProgressObserver {
                     view.progress.unchanged += 1;
                     (EpisodeState::Unchanged, None, None)
                 }
-                EpisodeOutcome::Skipped(SkipReason::NoTranscript) => {
+                // A transcript without a single cue adds no more to the graph than no
+                // transcript at all: both store the episode without facts.
+                EpisodeOutcome::Skipped(SkipReason::NoTranscript | SkipReason::EmptyTranscript) => {
                     view.progress.without_transcript += 1;
                     (EpisodeState::NoTranscript, None, None)
                 }

@@ -3,15 +3,19 @@
 //! For each episode, with bounded concurrency and a deadline: fetch the transcript, skip
 //! the episode when its stored record matches (guid, transcript hash, extractor version),
 //! parse and segment it, extract knowledge, resolve entities against the store, and write
-//! the episode's subgraph in one transaction. A failure is recorded with the stage and a
-//! reason and never stops the other episodes. Cancellation stops intake: episodes already
-//! running finish or roll back, so that a rerun completes the job.
+//! the episode's subgraph in one transaction. Fetching, parsing and extraction run
+//! concurrently; resolution and writes happen in input order, so that one input gives
+//! the same graph at any concurrency. An episode without a transcript, or with an empty
+//! one, is stored without facts. A failure is recorded with the stage and a reason and
+//! never stops the other episodes. Cancellation stops intake: episodes already running
+//! finish or roll back, so that a rerun completes the job.
 //!
 //! Parsing and extraction live in other crates; the pipeline reaches them through the
 //! [`EpisodeLoader`], [`Extractor`](crate::provider::Extractor) and [`EntityResolver`]
 //! traits, so this crate stays free of I/O.
 
 mod observer;
+mod order;
 mod stage;
 mod summary;
 
@@ -26,10 +30,13 @@ use tracing::{Instrument, Span, field};
 
 pub use observer::{FanOut, NoopObserver, PipelineObserver};
 pub use stage::{Stage, StageError, error_chain};
-pub use summary::{EpisodeCounts, EpisodeFailure, EpisodeOutcome, RunSummary, SkipReason};
+pub use summary::{
+    EpisodeCounts, EpisodeFailure, EpisodeOutcome, RunSummary, SkipReason, SkippedInput,
+};
 
-use crate::model::{Chapter, Episode, EpisodeGraph, NormalizedTranscript, Podcast};
+use crate::model::{Chapter, Episode, EpisodeGraph, Extraction, NormalizedTranscript, Podcast};
 use crate::provider::{EpisodeRecord, EpisodeStatus, Extractor, GraphStore};
+use order::{Turn, WriteOrder};
 
 /// One episode to process, with the podcast it belongs to.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +73,23 @@ pub struct PreparedTranscript {
     pub chapters: Vec<Chapter>,
     /// Parser repairs, as display strings.
     pub warnings: Vec<String>,
+}
+
+/// Result of one episode's concurrent stages, passed to its ordered stages.
+enum Prepared {
+    /// Nothing to resolve or write (the stored record is up to date).
+    Done(EpisodeOutcome),
+    /// The transcript is missing or empty: the episode is stored without facts.
+    Bare(SkipReason),
+    /// Facts to resolve and write.
+    Extracted(Box<Extracted>),
+}
+
+/// An episode's transcript and the facts extracted from it.
+struct Extracted {
+    transcript: PreparedTranscript,
+    extraction: Extraction,
+    transcript_hash: String,
 }
 
 /// Finds, fetches and prepares episode transcripts. Implemented by the ingest crate.
@@ -234,8 +258,9 @@ impl Pipeline {
         let started = Instant::now();
         let mut summary = RunSummary::default();
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let order = WriteOrder::new();
         let mut running = JoinSet::new();
-        let mut pending = jobs.into_iter();
+        let mut pending = jobs.into_iter().enumerate();
 
         self.observer.run_started(pending.len());
         loop {
@@ -243,7 +268,9 @@ impl Pipeline {
                 summary.cancelled = pending.len();
                 break;
             }
-            let Some(job) = pending.next() else { break };
+            let Some((position, job)) = pending.next() else {
+                break;
+            };
             let permit = tokio::select! {
                 biased;
                 () = cancel.cancelled() => {
@@ -256,9 +283,10 @@ impl Pipeline {
             let Ok(permit) = permit else { break };
             let this = self.clone();
             let span = episode_span(&job, &self.run_id);
+            let turn = order.turn(position);
             running.spawn(
                 async move {
-                    let outcome = this.process_with_deadline(&job).await;
+                    let outcome = this.process_job(&job, Some(turn)).await;
                     drop(permit);
                     (job, outcome)
                 }
@@ -297,28 +325,38 @@ impl Pipeline {
 
     /// Processes one episode within the configured deadline.
     pub async fn process_with_deadline(&self, job: &EpisodeJob) -> EpisodeOutcome {
+        self.process_job(job, None).await
+    }
+
+    /// Processes one episode. With a `turn`, the episode resolves and writes only after
+    /// every earlier episode of the run has finished. The time spent waiting does not
+    /// count against the episode's deadline.
+    async fn process_job(&self, job: &EpisodeJob, turn: Option<Turn>) -> EpisodeOutcome {
         let episode_started = Instant::now();
         self.observer.episode_started(job);
-        let stage = Arc::new(std::sync::Mutex::new(Stage::TranscriptFetch));
-        let result =
-            tokio::time::timeout(self.config.episode_deadline, self.process(job, &stage)).await;
-        let outcome = match result {
-            Ok(Ok(outcome)) => outcome,
-            Ok(Err(error)) => EpisodeOutcome::Failed(error),
-            Err(_) => {
-                let stage = *stage
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                EpisodeOutcome::Failed(StageError::new(
-                    stage,
-                    crate::ErrorKind::Timeout,
-                    format!(
-                        "episode deadline of {} s exceeded; raise the deadline for very long episodes",
-                        self.config.episode_deadline.as_secs()
-                    ),
-                ))
+        let stage = std::sync::Mutex::new(Stage::TranscriptFetch);
+        let deadline = self.config.episode_deadline;
+
+        let first = tokio::time::timeout(deadline, self.fetch_and_extract(job, &stage)).await;
+        let result = match first {
+            Ok(Ok(Prepared::Done(outcome))) => Ok(outcome),
+            Ok(Ok(prepared)) => {
+                let worked = episode_started.elapsed();
+                if let Some(turn) = &turn {
+                    turn.wait().await;
+                }
+                let remaining = deadline.saturating_sub(worked);
+                tokio::time::timeout(remaining, self.resolve_and_write(job, prepared, &stage))
+                    .await
+                    .unwrap_or_else(|_| Err(self.deadline_exceeded(&stage)))
             }
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(self.deadline_exceeded(&stage)),
         };
+        // Later episodes may write now.
+        drop(turn);
+
+        let outcome = result.unwrap_or_else(EpisodeOutcome::Failed);
         record_outcome(&Span::current(), &outcome);
         if let EpisodeOutcome::Failed(error) = &outcome {
             self.record_failure(job, error, episode_started.elapsed())
@@ -327,6 +365,20 @@ impl Pipeline {
         self.observer
             .episode_finished(job, &outcome, episode_started.elapsed());
         outcome
+    }
+
+    fn deadline_exceeded(&self, stage: &std::sync::Mutex<Stage>) -> StageError {
+        let stage = *stage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        StageError::new(
+            stage,
+            crate::ErrorKind::Timeout,
+            format!(
+                "episode deadline of {} s exceeded; raise the deadline for very long episodes",
+                self.config.episode_deadline.as_secs()
+            ),
+        )
     }
 
     async fn record_failure(&self, job: &EpisodeJob, error: &StageError, elapsed: Duration) {
@@ -352,11 +404,13 @@ impl Pipeline {
         }
     }
 
-    async fn process(
+    /// Runs the stages that do not depend on other episodes (fetch, change detection,
+    /// parse and extract), concurrently with other episodes.
+    async fn fetch_and_extract(
         &self,
         job: &EpisodeJob,
         stage: &std::sync::Mutex<Stage>,
-    ) -> Result<EpisodeOutcome, StageError> {
+    ) -> Result<Prepared, StageError> {
         let enter = |next: Stage| {
             *stage
                 .lock()
@@ -375,13 +429,15 @@ impl Pipeline {
             .await
             .inspect_err(fail_current);
         let Some(raw) = fetched? else {
-            return Ok(EpisodeOutcome::Skipped(SkipReason::NoTranscript));
+            return Ok(Prepared::Bare(SkipReason::NoTranscript));
         };
         self.observer
             .stage_finished(job, Stage::TranscriptFetch, timer.elapsed());
 
         if !self.config.force && self.is_unchanged(job, &raw).await? {
-            return Ok(EpisodeOutcome::Skipped(SkipReason::Unchanged));
+            return Ok(Prepared::Done(EpisodeOutcome::Skipped(
+                SkipReason::Unchanged,
+            )));
         }
 
         enter(Stage::TranscriptParse);
@@ -414,6 +470,10 @@ impl Pipeline {
         };
         self.observer
             .stage_finished(job, Stage::TranscriptParse, timer.elapsed());
+        // A transcript without a single cue of text has nothing to extract from.
+        if prepared.transcript.segments.is_empty() {
+            return Ok(Prepared::Bare(SkipReason::EmptyTranscript));
+        }
 
         enter(Stage::Extract);
         let timer = Instant::now();
@@ -430,6 +490,40 @@ impl Pipeline {
             .inspect_err(fail_current)?;
         self.observer
             .stage_finished(job, Stage::Extract, timer.elapsed());
+
+        Ok(Prepared::Extracted(Box::new(Extracted {
+            transcript: prepared,
+            extraction,
+            transcript_hash: raw.hash,
+        })))
+    }
+
+    /// Runs the stages that read or change the shared graph (resolve and write). In a
+    /// run they happen in input order.
+    async fn resolve_and_write(
+        &self,
+        job: &EpisodeJob,
+        prepared: Prepared,
+        stage: &std::sync::Mutex<Stage>,
+    ) -> Result<EpisodeOutcome, StageError> {
+        let enter = |next: Stage| {
+            *stage
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        };
+        let extracted = match prepared {
+            Prepared::Done(outcome) => return Ok(outcome),
+            Prepared::Bare(reason) => {
+                enter(Stage::StoreWrite);
+                return self.write_without_facts(job, reason).await;
+            }
+            Prepared::Extracted(extracted) => *extracted,
+        };
+        let Extracted {
+            transcript: prepared,
+            extraction,
+            transcript_hash,
+        } = extracted;
 
         enter(Stage::Resolve);
         let timer = Instant::now();
@@ -460,25 +554,76 @@ impl Pipeline {
             transcript: prepared.transcript,
             chapters: prepared.chapters,
             extraction,
-            transcript_hash: raw.hash,
+            transcript_hash,
             extractor_version: self.extractor.version(),
         };
-        let written = self
-            .store
-            .write_episode(&graph)
-            .instrument(tracing::info_span!(
-                "store.write",
-                otel.status_code = field::Empty
-            ))
-            .await
-            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))
-            .inspect_err(fail_current)?;
+        let written = self.write(&graph).await?;
         self.observer
             .stage_finished(job, Stage::StoreWrite, timer.elapsed());
 
         Ok(EpisodeOutcome::Processed(Box::new(
             summary::EpisodeCounts::of(&graph, written, prepared.warnings.len()),
         )))
+    }
+
+    /// Stores the podcast, the episode and its `podcast:person` entries without extracted
+    /// facts, for an episode whose transcript is missing or empty, and returns the skip.
+    ///
+    /// An episode whose stored record has facts extracted from an earlier transcript
+    /// keeps them: a transcript link that disappears from a feed, or a run without the
+    /// `--transcripts` folder of an earlier one, must not erase them.
+    async fn write_without_facts(
+        &self,
+        job: &EpisodeJob,
+        reason: SkipReason,
+    ) -> Result<EpisodeOutcome, StageError> {
+        let record = self
+            .store
+            .episode_record(job.episode.id)
+            .await
+            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))?;
+        let has_facts = record.is_some_and(|record| {
+            record.status == EpisodeStatus::Done
+                && record.transcript_hash.is_some_and(|hash| !hash.is_empty())
+        });
+        if has_facts {
+            return Ok(EpisodeOutcome::Skipped(reason));
+        }
+
+        // The empty transcript hash and extractor version mark the episode as stored
+        // without facts; stores leave them out of exports.
+        let graph = EpisodeGraph {
+            podcast: job.podcast.as_ref().clone(),
+            episode: job.episode.clone(),
+            transcript: NormalizedTranscript {
+                text: String::new(),
+                segments: Vec::new(),
+                speakers: Vec::new(),
+                language: None,
+                format: crate::model::TranscriptFormat::Text,
+            },
+            chapters: job.episode.chapters.clone(),
+            extraction: Extraction::default(),
+            transcript_hash: String::new(),
+            extractor_version: String::new(),
+        };
+        self.write(&graph).await?;
+        Ok(EpisodeOutcome::Skipped(reason))
+    }
+
+    async fn write(
+        &self,
+        graph: &EpisodeGraph,
+    ) -> Result<crate::provider::WriteSummary, StageError> {
+        self.store
+            .write_episode(graph)
+            .instrument(tracing::info_span!(
+                "store.write",
+                otel.status_code = field::Empty
+            ))
+            .await
+            .map_err(|error| StageError::from_provider(Stage::StoreWrite, &error))
+            .inspect_err(fail_current)
     }
 
     async fn is_unchanged(
@@ -532,8 +677,7 @@ fn span_count(count: usize) -> i64 {
 fn record_outcome(span: &Span, outcome: &EpisodeOutcome) {
     let name = match outcome {
         EpisodeOutcome::Processed(_) => "processed",
-        EpisodeOutcome::Skipped(SkipReason::Unchanged) => "unchanged",
-        EpisodeOutcome::Skipped(SkipReason::NoTranscript) => "no_transcript",
+        EpisodeOutcome::Skipped(reason) => reason.as_str(),
         EpisodeOutcome::Failed(_) => "failed",
     };
     span.record("outcome", name);
@@ -544,11 +688,13 @@ fn record_outcome(span: &Span, outcome: &EpisodeOutcome) {
     }
 }
 
-/// Marks the current stage span as failed and records the error as an event on it.
+/// Marks the current stage span as failed and records the error as an event on it. The
+/// event is at DEBUG because the episode's failure is logged once, at ERROR, by the
+/// observer that receives the outcome.
 fn fail_current(error: &StageError) {
     let span = Span::current();
     span.record("otel.status_code", "ERROR");
-    tracing::warn!(
+    tracing::debug!(
         target: "podgraph::pipeline",
         stage = error.stage.as_str(),
         error.kind = error.kind.as_str(),

@@ -15,6 +15,19 @@ pub enum SkipReason {
     Unchanged,
     /// The episode has no transcript to read.
     NoTranscript,
+    /// The transcript was read but contains no cue with text.
+    EmptyTranscript,
+}
+
+impl SkipReason {
+    /// Stable snake_case name used in logs, span attributes and metric labels.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Unchanged => "unchanged",
+            Self::NoTranscript => "no_transcript",
+            Self::EmptyTranscript => "empty_transcript",
+        }
+    }
 }
 
 /// What was written for one processed episode.
@@ -100,6 +113,16 @@ pub struct EpisodeFailure {
     pub reason: String,
 }
 
+/// An input left out of a run (a file in a transcript folder that is not read, for
+/// example), with the reason. Nothing failed, but the user may have expected it read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SkippedInput {
+    /// The path or URL.
+    pub source: String,
+    /// Why it was left out and what would make it count.
+    pub reason: String,
+}
+
 /// Totals of a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -107,12 +130,24 @@ pub struct RunSummary {
     pub processed: usize,
     /// Episodes skipped because their stored record matched.
     pub unchanged: usize,
-    /// Episodes skipped because they have no transcript.
+    /// Episodes skipped because they have no transcript. Their podcast, episode and
+    /// `podcast:person` nodes are stored without extracted facts.
     pub without_transcript: usize,
+    /// Episodes skipped because their transcript contains no cue with text; stored like
+    /// episodes without a transcript.
+    #[serde(default)]
+    pub empty_transcript: usize,
     /// Episodes not started because the run was cancelled.
     pub cancelled: usize,
     /// Failed episodes with stage and reason.
     pub failures: Vec<EpisodeFailure>,
+    /// Inputs that were not read, with the reason.
+    #[serde(default)]
+    pub skipped_inputs: Vec<SkippedInput>,
+    /// Feeds the server reported unchanged since the last run (HTTP 304 to a conditional
+    /// request); they were not parsed again.
+    #[serde(default)]
+    pub feeds_not_modified: Vec<String>,
     /// What processed episodes produced.
     pub counts: EpisodeCounts,
     /// Wall time of the run.
@@ -130,6 +165,7 @@ impl RunSummary {
             }
             EpisodeOutcome::Skipped(SkipReason::Unchanged) => self.unchanged += 1,
             EpisodeOutcome::Skipped(SkipReason::NoTranscript) => self.without_transcript += 1,
+            EpisodeOutcome::Skipped(SkipReason::EmptyTranscript) => self.empty_transcript += 1,
             EpisodeOutcome::Failed(error) => self.failures.push(EpisodeFailure {
                 episode_id: Some(job.episode.id),
                 title: job.episode.title.clone(),

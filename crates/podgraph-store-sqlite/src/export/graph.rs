@@ -122,7 +122,9 @@ pub(crate) const NODES: [NodeSpec; 8] = [
         sql: "SELECT id, title, guid, description, link, published, published_raw,
                   enclosure_url, enclosure_type, enclosure_length, duration_ms, explicit, image,
                   season, episode_number, episode_type, categories, transcript_language,
-                  transcript_format, transcript_hash, extractor_version
+                  CASE WHEN transcript_hash = '' THEN NULL ELSE transcript_format END
+                      AS transcript_format,
+                  transcript_hash, extractor_version
               FROM episodes ORDER BY id",
         props: &[
             ("title", Text),

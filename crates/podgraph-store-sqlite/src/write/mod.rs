@@ -6,8 +6,8 @@
 //! 2. the episode's write generation is incremented;
 //! 3. the podcast, the episode and every fact are upserted with the new generation;
 //! 4. the episode's rows of older generations are deleted, children before parents;
-//! 5. RELATED_TO weights are recomputed from the per-episode contributions of every
-//!    relationship the episode touched, and entity mention counts likewise;
+//! 5. RELATED_TO weights and episode counts, and entity mention counts, are corrected
+//!    by the difference between the episode's old and new contributions;
 //! 6. entities and topics that no episode references any more are removed;
 //! 7. the episode record is set to `done`.
 //!
@@ -40,9 +40,22 @@ CREATE TEMP TABLE IF NOT EXISTS touched_entities (
 CREATE TEMP TABLE IF NOT EXISTS touched_topics (id TEXT PRIMARY KEY) WITHOUT ROWID;
 CREATE TEMP TABLE IF NOT EXISTS touched_relations (
     source TEXT NOT NULL, target TEXT NOT NULL, kind TEXT NOT NULL,
+    old_units INTEGER NOT NULL DEFAULT 0,
+    old_present INTEGER NOT NULL DEFAULT 0,
+    new_units INTEGER NOT NULL DEFAULT 0,
+    new_present INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (source, target, kind)
 ) WITHOUT ROWID;
 ";
+
+/// SQL expression of a contribution's weight in [`WEIGHT_UNITS_PER_ONE`] units.
+const CONTRIBUTION_UNITS: &str = "CAST(round(weight * 4294967296.0) AS INTEGER)";
+
+/// Fixed-point units per weight of 1.0 in `relationships.weight_units` (2^32). Sums of
+/// integers are exact in any order, so a RELATED_TO weight corrected by one episode's
+/// difference equals the weight summed afresh. Every `f32` weight of at least 2^-9
+/// converts exactly; smaller ones round to the nearest 2^-32.
+pub(crate) const WEIGHT_UNITS_PER_ONE: f64 = 4_294_967_296.0;
 
 /// Replaces the episode's subgraph; see the module docs for the steps.
 pub(crate) fn write_episode(
@@ -66,6 +79,7 @@ pub(crate) fn write_episode(
 
     let generation = next_generation(&tx, ctx, &episode_id)?;
     count_old_mentions(&tx, ctx, &episode_id)?;
+    collect_old_contributions(&tx, ctx, &episode_id)?;
     run_with_episode(
         &tx,
         ctx,
@@ -191,6 +205,30 @@ fn count_old_mentions(
     Ok(())
 }
 
+/// Records the previous version's contribution to each RELATED_TO relationship before the
+/// new version overwrites it, so that the weights can be corrected by the difference.
+fn collect_old_contributions(
+    tx: &Transaction<'_>,
+    ctx: &DbContext,
+    episode_id: &str,
+) -> Result<(), ProviderError> {
+    let sql = format!(
+        "INSERT INTO temp.touched_relations (source, target, kind, old_units, old_present)
+         SELECT source, target, kind, {CONTRIBUTION_UNITS}, 1
+         FROM relation_contributions WHERE episode_id = ?1"
+    );
+    tx.prepare_cached(&sql)
+        .and_then(|mut stmt| stmt.execute([episode_id]))
+        .map_err(|e| {
+            sqlite_error(
+                ctx,
+                &format!("failed to read the old relationships of episode {episode_id}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
 /// Tables with episode facts, children before the tables they reference.
 const FACT_TABLES: [&str; 10] = [
     "insight_about",
@@ -281,25 +319,43 @@ fn refresh_derived(
             .map_err(|e| sqlite_error(ctx, &format!("failed to {action}"), e))
     };
 
-    let before = run(
+    // Each RELATED_TO weight and episode count is corrected by this episode's
+    // difference, so the cost does not grow with the number of episodes that relate
+    // the same pair. The new contribution is looked up by primary key.
+    run(
+        "read the new relationships",
+        &format!(
+            "UPDATE temp.touched_relations SET
+                 new_units = coalesce((SELECT {CONTRIBUTION_UNITS} FROM relation_contributions
+                     WHERE episode_id = ?1 AND source = touched_relations.source
+                       AND target = touched_relations.target AND kind = touched_relations.kind), 0),
+                 new_present = EXISTS (SELECT 1 FROM relation_contributions
+                     WHERE episode_id = ?1 AND source = touched_relations.source
+                       AND target = touched_relations.target AND kind = touched_relations.kind)"
+        ),
+    )?;
+    // On conflict, the right-hand sides read the stored row before the update.
+    run(
+        "correct relationship weights",
+        &format!(
+            "INSERT INTO relationships (source, target, kind, weight, weight_units, episode_count)
+             SELECT source, target, kind, (new_units - old_units) / {WEIGHT_UNITS_PER_ONE:.1},
+                    new_units - old_units, new_present - old_present
+             FROM temp.touched_relations
+             WHERE new_units <> old_units OR new_present <> old_present
+             ON CONFLICT (source, target, kind) DO UPDATE SET
+                 weight_units = weight_units + excluded.weight_units,
+                 weight = (weight_units + excluded.weight_units) / {WEIGHT_UNITS_PER_ONE:.1},
+                 episode_count = episode_count + excluded.episode_count"
+        ),
+    )?;
+    let mut removed = run(
         "remove outdated relationships",
-        "DELETE FROM relationships WHERE (source, target, kind) IN
-             (SELECT source, target, kind FROM temp.touched_relations)",
+        "DELETE FROM relationships
+         WHERE episode_count <= 0 AND (source, target, kind) IN
+             (SELECT source, target, kind FROM temp.touched_relations
+              WHERE old_present = 1 AND new_present = 0)",
     )?;
-    // The CROSS JOIN keeps the touched relationships in the outer loop: with a plain
-    // join SQLite scans every contribution in the database. Each group is then read from
-    // the index in episode-id order, so equal data gives equal floating-point sums, and
-    // grouping by the outer key needs no sorter that could reorder the rows.
-    let after = run(
-        "sum relationship weights",
-        "INSERT INTO relationships (source, target, kind, weight, episode_count)
-         SELECT t.source, t.target, t.kind, sum(c.weight), count(*)
-         FROM temp.touched_relations AS t
-         CROSS JOIN relation_contributions AS c INDEXED BY relation_contributions_by_key
-         WHERE c.source = t.source AND c.target = t.target AND c.kind = t.kind
-         GROUP BY t.source, t.target, t.kind",
-    )?;
-    let mut removed = before.saturating_sub(after);
 
     removed += run(
         "remove unreferenced entities",
