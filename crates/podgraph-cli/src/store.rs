@@ -118,7 +118,8 @@ impl StoreTarget {
 }
 
 /// Opens the store for writing, with metrics and tracing around it. SQLite creates the
-/// file and its directory when missing; Neo4j connects and migrates the schema.
+/// file and its directory when missing. Neo4j connects on first use, so the caller runs
+/// `migrate` before writing.
 pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<Arc<dyn GraphStore>> {
     match target {
         StoreTarget::Sqlite(path) => {
@@ -132,8 +133,8 @@ pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<Arc<dyn Gra
             Ok(wrap(sqlite, "sqlite"))
         }
         StoreTarget::Neo4j(config) => {
-            let neo4j = Neo4jStore::connect(config.clone())
-                .await
+            // The caller migrates, which is also the first contact with the server.
+            let neo4j = Neo4jStore::new(config.clone())
                 .with_context(|| format!("cannot open the Neo4j database at {}", config.uri))?;
             Ok(wrap(neo4j, "neo4j"))
         }
