@@ -127,7 +127,8 @@ pub(crate) struct OpenedStore {
 }
 
 /// Opens the store for writing, with metrics and tracing around it. SQLite creates the
-/// file and its directory when missing; Neo4j connects and migrates the schema.
+/// file and its directory when missing. Neo4j connects on first use, so the caller runs
+/// `migrate` before writing.
 pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<OpenedStore> {
     match target {
         StoreTarget::Sqlite(path) => {
@@ -144,8 +145,8 @@ pub(crate) async fn open_for_writing(target: &StoreTarget) -> Result<OpenedStore
             })
         }
         StoreTarget::Neo4j(config) => {
-            let neo4j = Neo4jStore::connect(config.clone())
-                .await
+            // The caller migrates, which is also the first contact with the server.
+            let neo4j = Neo4jStore::new(config.clone())
                 .with_context(|| format!("cannot open the Neo4j database at {}", config.uri))?;
             Ok(OpenedStore {
                 graph: wrap(neo4j, "neo4j"),

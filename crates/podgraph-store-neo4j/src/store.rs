@@ -138,9 +138,24 @@ impl Neo4jStore {
             .start_txn()
             .await
             .map_err(|e| driver_error(OP, "failed to start the write transaction", e))?;
-        // On error the transaction is dropped unfinished, and the server rolls it back
-        // when the connection returns to the pool or closes.
-        let summary = write::write_episode(&mut txn, graph, rows, self.config.batch_rows).await?;
+        let summary =
+            match write::write_episode(&mut txn, graph, rows, self.config.batch_rows).await {
+                Ok(summary) => summary,
+                Err(error) => {
+                    // Roll back now so the locks are released at once. Should that fail
+                    // too, the pool resets the connection before reusing it, which rolls
+                    // the transaction back on the server.
+                    if let Err(rollback) = txn.rollback().await {
+                        tracing::warn!(
+                            target: "podgraph::store::neo4j",
+                            episode_id = %graph.episode.id,
+                            error = %rollback,
+                            "failed to roll back a failed episode write"
+                        );
+                    }
+                    return Err(error);
+                }
+            };
         txn.commit().await.map_err(|e| {
             driver_error(
                 OP,

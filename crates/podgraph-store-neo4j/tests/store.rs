@@ -96,6 +96,13 @@ async fn moved_episode_is_rejected_unchanged() {
     let error = store.write_episode(&moved).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidInput, "{error}");
     assert_eq!(store.stats().await.unwrap(), before);
+
+    // The rejected write released its lock on the episode.
+    let rewrite = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        store.write_episode(&original),
+    );
+    assert!(rewrite.await.unwrap().is_ok());
 }
 
 #[tokio::test]

@@ -17,6 +17,10 @@
 //! Every writer takes its locks in one order (episode, podcast, entities by id, topics by
 //! id), which keeps deadlocks rare. The ones that still happen are `Neo.TransientError.*`
 //! errors, and the caller retries them.
+//!
+//! NOTE: on the talkpython corpus, batches of 1,000 rows write only 2.4x faster than one
+//! statement per row (`docs/benchmarks.md`), because most of the time is server-side
+//! `MERGE` work per row rather than round trips.
 
 mod rows;
 mod validate;
