@@ -250,3 +250,34 @@ async fn api_requests_are_slo_events() {
         .expect("an SLO counted the three API requests");
     assert_eq!(availability.budget.bad_events, Some(0));
 }
+
+#[tokio::test(start_paused = true)]
+async fn slow_request_times_out() {
+    let app = TestApp::with(Options {
+        config: ApiConfig {
+            timeout_secs: 1,
+            ..ApiConfig::default()
+        },
+        ..Options::default()
+    });
+    // A body that never arrives keeps the handler waiting past the timeout.
+    let body = Body::from_stream(futures::stream::pending::<
+        Result<axum::body::Bytes, std::io::Error>,
+    >());
+    let request = Request::post("/api/v1/seed")
+        .header("content-type", "application/json")
+        .body(body)
+        .unwrap();
+    let (status, _, problem) = into_json(app.send(request).await).await;
+    assert_eq!(status, 503, "{problem}");
+    assert!(
+        problem["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("#problem-timeout")
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("1 s"),
+        "{problem}"
+    );
+}

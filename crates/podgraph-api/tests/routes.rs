@@ -518,3 +518,18 @@ async fn seed_body_errors_are_problems() {
     assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["field"], "body");
 }
+
+#[tokio::test]
+async fn no_traceparent_without_trace_export() {
+    let app = TestApp::seeded();
+    let request = Request::get("/api/v1/stats")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let response = app.send(request).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().get("traceparent").is_none());
+}
