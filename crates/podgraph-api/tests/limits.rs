@@ -193,8 +193,11 @@ async fn freeze_refuses_seeding_with_retry_after() {
         Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap(),
     ));
     let tracker = Arc::new(SloTracker::new(SloSpec::default_spec().unwrap(), clock));
-    // One failed episode out of one spends the whole episode-success budget.
-    tracker.record(&Event::outcome(events::EPISODE_PROCESSED, false));
+    // 10 failed episodes out of 200 overspend the episode-success budget, and 200 valid
+    // events meet the freeze policy's minimum sample.
+    for index in 0..200 {
+        tracker.record(&Event::outcome(events::EPISODE_PROCESSED, index >= 10));
+    }
     let engine = Arc::new(PolicyEngine::new(tracker));
     engine.evaluate().await;
     assert!(!engine.admission().is_allowed(), "the freeze is active");
