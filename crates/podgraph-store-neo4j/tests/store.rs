@@ -187,6 +187,68 @@ async fn entities_filter_by_prefix_and_count() {
     assert_eq!(rust.mention_count, 4);
 }
 
+/// Reads the "Rust" product entity through the entity listing.
+async fn rust_entity(store: &Neo4jStore) -> podgraph_core::provider::EntitySummary {
+    let filter = EntityFilter {
+        name: Some("rust".to_owned()),
+        kind: Some(EntityKind::Product),
+    };
+    let page = store
+        .entities(&filter, &PageRequest::first(10))
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1);
+    page.items.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn rewrite_recounts_what_first_write_added() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let first = episode("ep-1", "2024-01-01T00:00:00Z");
+    store.write_episode(&first).await.unwrap();
+    store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+    let added = rust_entity(&store).await;
+    let stats_after_creates = store.stats().await.unwrap();
+
+    // The rewrite takes the merge path and recounts the mentions from scratch.
+    let summary = store.write_episode(&first).await.unwrap();
+    let recounted = rust_entity(&store).await;
+
+    assert_eq!(summary.removed, 0);
+    assert_eq!(recounted.mention_count, added.mention_count);
+    assert_eq!(recounted.episode_count, added.episode_count);
+    assert_eq!(store.stats().await.unwrap(), stats_after_creates);
+}
+
+#[tokio::test]
+async fn long_episode_spans_many_statements() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    // 400 segments of about 100 bytes each are far more than one statement's byte bound.
+    let mut builder = EpisodeGraphBuilder::new("Rust Talk", "long")
+        .title("A long episode")
+        .entity(EntityKind::Product, "Rust");
+    for index in 0..400 {
+        builder = builder.segment(
+            "Alice",
+            &format!("Segment {index} talks about Rust at some length, to make each row larger."),
+        );
+    }
+    let graph = builder.build().unwrap();
+
+    store.write_episode(&graph).await.unwrap();
+
+    assert_eq!(store.stats().await.unwrap(), expected_stats([&graph]));
+    let rust = rust_entity(&store).await;
+    assert_eq!(rust.mention_count, 400);
+}
+
 #[tokio::test]
 async fn search_finds_segments_quotes_and_entities() {
     let Some((store, _guard)) = common::empty_store().await else {

@@ -5,23 +5,27 @@
 //! 1. the graph is checked and turned into sorted parameter rows before the transaction;
 //! 2. the episode node is locked and its write generation incremented (a graph that
 //!    moves the episode to another podcast is rejected here);
-//! 3. the podcast, the episode and every fact are merged in batched `UNWIND $rows`
-//!    statements on constrained keys, episode-owned nodes and relationships stamped with
-//!    the new generation;
+//! 3. shared nodes (podcast, entities, aliases, topics) are merged on their constrained
+//!    keys in batched `UNWIND $rows` statements. On the episode's first write (generation
+//!    1), what the episode owns is created without a lookup (`create.rs`). A rewrite
+//!    merges it instead, which keeps unchanged facts. Either way, episode-owned nodes and
+//!    relationships are stamped with the new generation;
 //! 4. the episode's part of shared `HOSTS` and `RELATED_TO` relationships is replaced
 //!    (each keeps the list of contributing episodes, and `RELATED_TO` their weights);
-//! 5. nodes and relationships of older generations are deleted, then entities and topics
-//!    no episode lists any more, then shared relationships without contributors;
-//! 6. mention counts of the touched entities are recomputed and the record set to done.
+//! 5. on a rewrite, nodes and relationships of older generations are deleted, then
+//!    entities and topics no episode lists any more, then shared relationships without
+//!    contributors;
+//! 6. mention counts of the touched entities are updated (added to on a first write,
+//!    recomputed on a rewrite) and the record set to done.
 //!
 //! Every writer takes its locks in one order (episode, podcast, entities by id, topics by
 //! id), which keeps deadlocks rare. The ones that still happen are `Neo.TransientError.*`
 //! errors, and the caller retries them.
 //!
-//! NOTE: on the talkpython corpus, batches of 1,000 rows write only 2.4x faster than one
-//! statement per row (`docs/benchmarks.md`), because most of the time is server-side
-//! `MERGE` work per row rather than round trips.
+//! Batches are bounded by bytes as well as rows (`MAX_BATCH_BYTES`), because neo4rs
+//! stalls for about 40 ms on every request larger than its write buffer.
 
+mod create;
 mod rows;
 mod validate;
 
@@ -98,8 +102,11 @@ MERGE (e)-[r:HAS_CHAPTER]->(c)
 SET r.gen = $gen";
 
 // Setting `write_lock` first takes the node's write lock before the alias lists are read,
-// so concurrent writers of one entity add their aliases one after the other.
-const MERGE_ENTITIES: &str = "
+// so concurrent writers of one entity add their aliases one after the other. The two
+// statements below differ only in how they link the episode to the entity.
+macro_rules! upsert_entities {
+    () => {
+        "
 MATCH (e:Episode {id: $episode})
 UNWIND $rows AS row
 MERGE (n:Entity {id: row.id})
@@ -112,9 +119,23 @@ SET n.aliases = n.aliases + [a IN row.aliases WHERE NOT a IN n.aliases],
     n.confidence = CASE WHEN row.confidence > n.confidence THEN row.confidence ELSE n.confidence END
 SET n.aliases_text = reduce(text = '', a IN n.aliases | text + a + ' ')
 REMOVE n.write_lock
-FOREACH (_ IN CASE WHEN row.person THEN [1] ELSE [] END | SET n:Person)
+FOREACH (_ IN CASE WHEN row.person THEN [1] ELSE [] END | SET n:Person)"
+    };
+}
+
+const MERGE_ENTITIES: &str = concat!(
+    upsert_entities!(),
+    "
 MERGE (e)-[l:LISTS]->(n)
-SET l.gen = $gen";
+SET l.gen = $gen"
+);
+
+/// The entity statement of a first write: a new episode has no `LISTS` relationship yet.
+const CREATE_ENTITIES: &str = concat!(
+    upsert_entities!(),
+    "
+CREATE (e)-[:LISTS {gen: $gen}]->(n)"
+);
 
 const MERGE_ALIASES: &str = "
 UNWIND $rows AS row
@@ -324,28 +345,51 @@ pub(crate) async fn write_episode(
     )
     .await?;
 
+    // A first write creates what the episode owns (see `create.rs`); a rewrite merges it
+    // and then deletes what the new version lacks.
+    let pick = |merge: &'static str, create: &'static str| if replacing { merge } else { create };
     let batches: [(&str, &str, &[Value]); 9] = [
-        ("merge segments", MERGE_SEGMENTS, &rows.segments),
-        ("merge NEXT relationships", MERGE_NEXT, &rows.next),
-        ("merge chapters", MERGE_CHAPTERS, &rows.chapters),
-        ("merge entities", MERGE_ENTITIES, &rows.entities),
+        (
+            "write segments",
+            pick(MERGE_SEGMENTS, create::SEGMENTS),
+            &rows.segments,
+        ),
+        (
+            "write NEXT relationships",
+            pick(MERGE_NEXT, create::NEXT),
+            &rows.next,
+        ),
+        (
+            "write chapters",
+            pick(MERGE_CHAPTERS, create::CHAPTERS),
+            &rows.chapters,
+        ),
+        (
+            "merge entities",
+            pick(MERGE_ENTITIES, CREATE_ENTITIES),
+            &rows.entities,
+        ),
         ("merge aliases", MERGE_ALIASES, &rows.aliases),
         (
-            "merge SPOKEN_BY relationships",
-            MERGE_SPOKEN_BY,
+            "write SPOKEN_BY relationships",
+            pick(MERGE_SPOKEN_BY, create::SPOKEN_BY),
             &rows.spoken_by,
         ),
         (
-            "merge segment mentions",
-            MERGE_SEGMENT_MENTIONS,
+            "write segment mentions",
+            pick(MERGE_SEGMENT_MENTIONS, create::SEGMENT_MENTIONS),
             &rows.segment_mentions,
         ),
         (
-            "merge episode mentions",
-            MERGE_EPISODE_MENTIONS,
+            "write episode mentions",
+            pick(MERGE_EPISODE_MENTIONS, create::EPISODE_MENTIONS),
             &rows.episode_mentions,
         ),
-        ("merge topics", MERGE_TOPICS, &rows.topics),
+        (
+            "merge topics",
+            pick(MERGE_TOPICS, create::TOPICS),
+            &rows.topics,
+        ),
     ];
     for (action, statement, list) in batches {
         unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
@@ -375,8 +419,8 @@ pub(crate) async fn write_episode(
         .collect();
     unwind(
         txn,
-        "merge GUEST_OF",
-        MERGE_GUESTS,
+        "write GUEST_OF",
+        pick(MERGE_GUESTS, create::GUESTS),
         &guests,
         batch_rows,
         &with_gen,
@@ -384,10 +428,22 @@ pub(crate) async fn write_episode(
     .await?;
 
     let knowledge: [(&str, &str, &[Value]); 4] = [
-        ("merge quotes", MERGE_QUOTES, &rows.quotes),
-        ("merge insights", MERGE_INSIGHTS, &rows.insights),
-        ("merge SUPPORTED_BY", MERGE_SUPPORTED_BY, &rows.supported_by),
-        ("merge ABOUT", MERGE_ABOUT, &rows.about),
+        (
+            "write quotes",
+            pick(MERGE_QUOTES, create::QUOTES),
+            &rows.quotes,
+        ),
+        (
+            "write insights",
+            pick(MERGE_INSIGHTS, create::INSIGHTS),
+            &rows.insights,
+        ),
+        (
+            "write SUPPORTED_BY",
+            pick(MERGE_SUPPORTED_BY, create::SUPPORTED_BY),
+            &rows.supported_by,
+        ),
+        ("write ABOUT", pick(MERGE_ABOUT, create::ABOUT), &rows.about),
     ];
     for (action, statement, list) in knowledge {
         unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
@@ -411,12 +467,14 @@ pub(crate) async fn write_episode(
     )
     .await?;
 
-    let (removed, old_entities) = if replacing {
-        remove_stale(txn, &with_gen).await?
+    // The episode-mention statement of a first write already added its counts.
+    let removed = if replacing {
+        let (removed, old_entities) = remove_stale(txn, &with_gen).await?;
+        refresh_entity_counts(txn, rows, old_entities).await?;
+        removed
     } else {
-        (0, Vec::new())
+        0
     };
-    refresh_entity_counts(txn, rows, old_entities).await?;
     record_done(txn, graph, started).await?;
 
     Ok(WriteSummary {
@@ -655,7 +713,18 @@ async fn count_of(
     Ok(total)
 }
 
-/// Sends `list` in batches of `batch_rows` as `$rows`.
+/// Upper bound on the JSON size of the rows of one statement, in bytes.
+///
+/// neo4rs 0.9.0-rc.11 leaves Nagle's algorithm on and writes through an 8 KiB buffer. A
+/// request larger than that buffer leaves in two writes: the 2-byte chunk header, then
+/// the body, which the kernel holds back until the server acknowledges the header. The
+/// server delays that acknowledgement (about 40 ms on Linux), so each such statement waits
+/// about 40 ms however little work it does. Rows serialise to fewer bytes in PackStream
+/// than in JSON, so this bound keeps a request, statement text included, inside the buffer.
+const MAX_BATCH_BYTES: usize = 6_000;
+
+/// Sends `list` as `$rows` in batches of at most `batch_rows` rows and, unless a single
+/// row is larger, at most [`MAX_BATCH_BYTES`] of JSON.
 async fn unwind(
     txn: &mut Txn,
     action: &str,
@@ -664,10 +733,102 @@ async fn unwind(
     batch_rows: usize,
     with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
 ) -> ProviderResult<()> {
-    for chunk in list.chunks(batch_rows.max(1)) {
+    for chunk in batches(list, batch_rows, MAX_BATCH_BYTES) {
         let mut params = with_gen();
         params.push(("rows", Value::Array(chunk.to_vec())));
         exec(txn, action, statement, params).await?;
     }
     Ok(())
+}
+
+/// Splits `list` into consecutive non-empty batches of at most `max_rows` rows whose JSON
+/// sizes add up to at most `max_bytes`. A row larger than `max_bytes` forms its own batch.
+fn batches(list: &[Value], max_rows: usize, max_bytes: usize) -> Vec<&[Value]> {
+    let max_rows = max_rows.max(1);
+    let mut batches = Vec::new();
+    let mut start = 0;
+    let mut bytes: usize = 0;
+    for (index, row) in list.iter().enumerate() {
+        let size = json_size(row);
+        let rows = index - start;
+        if rows > 0 && (rows == max_rows || bytes.saturating_add(size) > max_bytes) {
+            batches.push(&list[start..index]);
+            start = index;
+            bytes = 0;
+        }
+        bytes = bytes.saturating_add(size);
+    }
+    if start < list.len() {
+        batches.push(&list[start..]);
+    }
+    batches
+}
+
+/// Returns the length of `value` serialised as JSON.
+fn json_size(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // `Value` always serialises, and `Counter::write` never fails.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::batches;
+
+    fn lengths(batches: &[&[Value]]) -> Vec<usize> {
+        batches.iter().map(|batch| batch.len()).collect()
+    }
+
+    #[test]
+    fn batches_respect_row_limit() {
+        let list: Vec<Value> = (0..5).map(|i| json!(i)).collect();
+        assert_eq!(lengths(&batches(&list, 2, usize::MAX)), [2, 2, 1]);
+        assert_eq!(lengths(&batches(&list, 1, usize::MAX)), [1, 1, 1, 1, 1]);
+        assert_eq!(lengths(&batches(&list, 0, usize::MAX)), [1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn batches_respect_byte_limit() {
+        // Each row is `"aaaa"`: 6 bytes of JSON.
+        let list: Vec<Value> = (0..5).map(|_| json!("aaaa")).collect();
+        assert_eq!(lengths(&batches(&list, 100, 12)), [2, 2, 1]);
+        assert_eq!(lengths(&batches(&list, 100, 11)), [1, 1, 1, 1, 1]);
+    }
+
+    #[test]
+    fn batches_keep_oversized_row_alone() {
+        let list = vec![json!("a"), json!("a long row of text"), json!("a")];
+        assert_eq!(lengths(&batches(&list, 100, 8)), [1, 1, 1]);
+    }
+
+    #[test]
+    fn batches_of_empty_list() {
+        assert!(batches(&[], 10, 10).is_empty());
+    }
+
+    #[test]
+    fn batches_cover_every_row_in_order() {
+        let list: Vec<Value> = (0..37)
+            .map(|i| json!({"id": i, "text": "x".repeat(i)}))
+            .collect();
+        let joined: Vec<Value> = batches(&list, 7, 120)
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        assert_eq!(joined, list);
+    }
 }
