@@ -36,5 +36,5 @@ pub use error::{
 };
 pub use middleware::{REQUEST_ID_HEADER, RequestId};
 pub use routes::{API_VERSION, ApiDoc, openapi, router};
-pub use server::{DEFAULT_JOB_GRACE, SERVE_IDLE_READERS, serve};
+pub use server::{DEFAULT_JOB_GRACE, SERVE_IDLE_READERS, SERVE_READERS, serve};
 pub use state::{AppState, Services};

@@ -14,6 +14,12 @@ use crate::state::AppState;
 /// cache grows as it reads, up to `SqliteOptions::cache_kib`.
 pub const SERVE_IDLE_READERS: usize = 16;
 
+/// Reads a served store runs at once; further requests wait for a free read instead of
+/// opening connections. It is at most [`SERVE_IDLE_READERS`], so every read finds a warm
+/// connection. SQLite reads of a cached database are CPU-bound, so more reads at once
+/// than cores add thread switches without adding throughput.
+pub const SERVE_READERS: usize = 8;
+
 /// How long running jobs get to reach an episode boundary after shutdown starts.
 pub const DEFAULT_JOB_GRACE: Duration = Duration::from_secs(30);
 

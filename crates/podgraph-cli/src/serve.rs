@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use podgraph_api::jobs::{JobContext, JobManager};
-use podgraph_api::{AppState, DEFAULT_JOB_GRACE, SERVE_IDLE_READERS, Services};
+use podgraph_api::{AppState, DEFAULT_JOB_GRACE, SERVE_IDLE_READERS, SERVE_READERS, Services};
 use podgraph_core::pipeline::PipelineConfig;
 use podgraph_core::provider::{Fetcher, GraphStore};
 use podgraph_ingest::fetch::HttpFetcher;
@@ -60,6 +60,7 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
     let open_path = db_path.clone();
     let options = SqliteOptions {
         max_idle_readers: SERVE_IDLE_READERS,
+        max_readers: SERVE_READERS,
         ..SqliteOptions::default()
     };
     let store = tokio::task::spawn_blocking(move || SqliteStore::open_with(&open_path, options))

@@ -7,11 +7,12 @@
 //! wait for a running write.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use podgraph_core::ProviderError;
+use podgraph_core::{ErrorKind, ProviderError};
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::error::{DbContext, sqlite_error};
 use crate::schema;
@@ -26,6 +27,11 @@ pub struct SqliteOptions {
     /// Read-only connections kept open for reuse. More concurrent reads open extra
     /// connections that are closed after use.
     pub max_idle_readers: usize,
+    /// Reads of the async API that run at once; further reads wait for one to finish
+    /// before they take a blocking thread and a connection. With `max_readers` no larger
+    /// than `max_idle_readers`, every read after warm-up finds a warm connection with its
+    /// prepared statements and page cache, instead of opening a new one.
+    pub max_readers: usize,
     /// Page cache of each connection in KiB; it fills only as pages are read.
     pub cache_kib: u32,
 }
@@ -35,6 +41,7 @@ impl Default for SqliteOptions {
         Self {
             busy_timeout: Duration::from_secs(5),
             max_idle_readers: 4,
+            max_readers: 4,
             cache_kib: 32 * 1024,
         }
     }
@@ -48,6 +55,9 @@ pub(crate) struct Connections {
     options: SqliteOptions,
     writer: Mutex<Connection>,
     idle_readers: Mutex<Vec<Connection>>,
+    /// One permit per read of the async API that may run at once
+    /// ([`SqliteOptions::max_readers`]).
+    read_slots: Arc<Semaphore>,
 }
 
 impl Connections {
@@ -71,9 +81,10 @@ impl Connections {
         Ok(Self {
             display_path,
             file: Some(path.to_owned()),
-            options,
             writer: Mutex::new(writer),
             idle_readers: Mutex::new(Vec::new()),
+            read_slots: Arc::new(Semaphore::new(options.max_readers.max(1))),
+            options,
         })
     }
 
@@ -91,9 +102,10 @@ impl Connections {
         Ok(Self {
             display_path,
             file: None,
-            options,
             writer: Mutex::new(writer),
             idle_readers: Mutex::new(Vec::new()),
+            read_slots: Arc::new(Semaphore::new(options.max_readers.max(1))),
+            options,
         })
     }
 
@@ -111,6 +123,24 @@ impl Connections {
     /// open (a dropped `Transaction` rolls back), so a poisoned lock is safe to reuse.
     pub(crate) fn writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits until fewer than [`SqliteOptions::max_readers`] reads run, and returns the
+    /// permit that lets one more run until it is dropped.
+    pub(crate) async fn read_slot(
+        &self,
+        ctx: &DbContext,
+    ) -> Result<OwnedSemaphorePermit, ProviderError> {
+        Arc::clone(&self.read_slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| {
+                ProviderError::new(
+                    ErrorKind::Unexpected,
+                    ctx.operation,
+                    format!("the read slots of database {} are closed", ctx.path),
+                )
+            })
     }
 
     /// Runs `read` on a read-only connection (the writer connection for an in-memory

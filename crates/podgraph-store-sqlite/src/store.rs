@@ -19,7 +19,7 @@ use crate::connections::{Connections, SqliteOptions};
 use crate::error::DbContext;
 use crate::export::{self, ExportFormat, ExportSummary};
 use crate::jobs::{self, JobRow};
-use crate::read::{entity, episode, listings, neighbours, search, stats, topics};
+use crate::read::{entity, episode, listings, neighbours, search, snapshot, stats, topics};
 use crate::types::{AliasRecord, EpisodeDetail, FeedFetch, TopicSummary};
 use crate::{feeds, schema, write};
 
@@ -111,9 +111,15 @@ impl SqliteStore {
     {
         let connections = Arc::clone(&self.connections);
         let ctx = connections.context(operation);
-        tokio::task::spawn_blocking(move || connections.read(&ctx, |conn| work(conn, &ctx)))
-            .await
-            .map_err(|e| task_failed(operation, &e))?
+        // Wait here, not on a blocking thread, while the allowed reads are running.
+        let slot = connections.read_slot(&ctx).await?;
+        tokio::task::spawn_blocking(move || {
+            let result = connections.read(&ctx, |conn| work(conn, &ctx));
+            drop(slot);
+            result
+        })
+        .await
+        .map_err(|e| task_failed(operation, &e))?
     }
 
     /// Finds entities by name: normalised exact name matches first, then alias matches,
@@ -157,6 +163,30 @@ impl SqliteStore {
     ) -> ProviderResult<Vec<EntitySummary>> {
         self.read("store.top_entities", move |conn, ctx| {
             entity::top(conn, ctx, kind, limit)
+        })
+        .await
+    }
+
+    /// Returns an entity with its aliases and a page of its mentions, read in one snapshot
+    /// on one connection, or `None` for an unknown id. It returns what
+    /// [`GraphStore::entity`] and [`GraphStore::mentions`] return, with one blocking task
+    /// and one read connection instead of two.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a malformed cursor; fails when the database cannot be read.
+    pub async fn entity_with_mentions(
+        &self,
+        id: EntityId,
+        page: &PageRequest,
+    ) -> ProviderResult<Option<(EntityDetail, Page<MentionRecord>)>> {
+        let page = page.clone();
+        self.read("store.entity_with_mentions", move |conn, ctx| {
+            let tx = snapshot(conn, ctx)?;
+            let Some(detail) = entity::entity(&tx, ctx, id)? else {
+                return Ok(None);
+            };
+            let mentions = listings::mentions(&tx, ctx, id, &page)?;
+            Ok(Some((detail, mentions)))
         })
         .await
     }

@@ -100,3 +100,29 @@ async fn reads_do_not_wait_for_a_held_write_lock() {
         .unwrap();
     assert_eq!(count(&store.stats().await.unwrap(), "Episode"), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_beyond_max_readers_wait_and_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        max_idle_readers: 1,
+        max_readers: 1,
+        ..SqliteOptions::default()
+    };
+    let store = SqliteStore::open_with(dir.path().join("graph.db"), options).unwrap();
+    store
+        .write_episode(&long_episode("Show", "ep0", 20, 2))
+        .await
+        .unwrap();
+
+    let mut readers = Vec::new();
+    for _ in 0..16 {
+        let store = store.clone();
+        readers.push(tokio::spawn(async move { store.stats().await.unwrap() }));
+    }
+    for reader in readers {
+        let stats = reader.await.unwrap();
+        assert_eq!(count(&stats, "Episode"), 1);
+        assert_eq!(count(&stats, "Segment"), 20);
+    }
+}

@@ -95,6 +95,45 @@ async fn episode_pages_cover_all_in_stable_order() {
 }
 
 #[tokio::test]
+async fn mention_pages_follow_episode_date_order() {
+    let store = catalogue(15).await;
+    let thing0 = EntityId::derive("product", "Thing0");
+    let all = store
+        .mentions(thing0, &PageRequest::first(1000))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), 30);
+
+    // Page sizes that end pages inside an episode as well as between episodes.
+    for limit in [1, 3, 4, 7, 30] {
+        let walked = walk(limit, |page| {
+            let store = store.clone();
+            async move { store.mentions(thing0, &page).await.unwrap() }
+        })
+        .await;
+        let keys: Vec<_> = walked.iter().map(|m| (m.episode_id, m.span)).collect();
+        let expected: Vec<_> = all.iter().map(|m| (m.episode_id, m.span)).collect();
+        assert_eq!(keys, expected, "same order with limit {limit}");
+    }
+
+    // Oldest episode first, undated episodes last, then by episode id and position.
+    let episodes = store
+        .episodes(None, &PageRequest::first(1000))
+        .await
+        .unwrap()
+        .items;
+    let sort_key = |m: &podgraph_core::provider::MentionRecord| {
+        let published = episodes
+            .iter()
+            .find(|e| e.id == m.episode_id)
+            .and_then(|e| e.published);
+        (published.is_none(), published, m.episode_id, m.span.start)
+    };
+    assert!(all.windows(2).all(|w| sort_key(&w[0]) < sort_key(&w[1])));
+}
+
+#[tokio::test]
 async fn episodes_filter_by_podcast() {
     let store = catalogue(9).await;
     let podcasts = store.podcasts(&PageRequest::first(10)).await.unwrap();
