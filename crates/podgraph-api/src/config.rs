@@ -60,23 +60,43 @@ impl ApiConfig {
         !self.keys.is_empty()
     }
 
-    /// Adds keys from `PODGRAPH_API_KEYS`: comma-separated `name:secret` pairs, or bare
-    /// secrets that are named `env-1`, `env-2`, ... The secrets are hashed at once.
-    pub fn add_env_keys(&mut self, value: &str) {
-        let mut unnamed = 0_usize;
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (name, secret) = match entry.split_once(':') {
-                Some((name, secret)) if !name.is_empty() => (name.to_owned(), secret),
-                _ => {
-                    unnamed += 1;
-                    (format!("env-{unnamed}"), entry)
-                }
+    /// Adds keys from `PODGRAPH_API_KEYS`: comma-separated `name:secret` pairs whose name
+    /// and secret are both non-empty. The secrets are hashed at once.
+    ///
+    /// # Errors
+    /// Returns a message naming the position (from 1) of the first malformed entry and
+    /// the expected form; the message never contains a secret. No key is added then.
+    pub fn add_env_keys(&mut self, value: &str) -> Result<(), String> {
+        let mut parsed = Vec::new();
+        let entries = value.split(',').map(str::trim).filter(|e| !e.is_empty());
+        for (index, entry) in entries.enumerate() {
+            let position = index + 1;
+            let Some((name, secret)) = entry.split_once(':') else {
+                return Err(format!(
+                    "PODGRAPH_API_KEYS: entry {position} has no name; write each key as \
+                     `name:secret`, separated by commas"
+                ));
             };
-            self.keys.push(ApiKeyConfig {
-                name,
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(format!(
+                    "PODGRAPH_API_KEYS: entry {position} has an empty name; write each key \
+                     as `name:secret`, separated by commas"
+                ));
+            }
+            if secret.trim().is_empty() {
+                return Err(format!(
+                    "PODGRAPH_API_KEYS: entry {position} ({name:?}) has an empty secret; \
+                     write each key as `name:secret`, separated by commas"
+                ));
+            }
+            parsed.push(ApiKeyConfig {
+                name: name.to_owned(),
                 sha256: sha256_hex(secret),
             });
         }
+        self.keys.extend(parsed);
+        Ok(())
     }
 
     /// Checks the settings.
@@ -169,4 +189,37 @@ pub fn sha256_hex(secret: &str) -> String {
         hex.push_str(&format!("{byte:02x}"));
     }
     hex
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ApiConfig;
+
+    #[test]
+    fn env_keys_accept_named_pairs() {
+        let mut config = ApiConfig::default();
+        config.add_env_keys(" ci:first , ops:second:part,").unwrap();
+        let names: Vec<&str> = config.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["ci", "ops"]);
+        assert!(config.auth_required());
+    }
+
+    #[test]
+    fn env_keys_reject_malformed_entries() {
+        let cases = [
+            ("justsecret", "entry 1 has no name"),
+            ("ci:ok,:hidden", "entry 2 has an empty name"),
+            ("ci:", "entry 1 (\"ci\") has an empty secret"),
+            ("ci:ok,ops:  ", "entry 2 (\"ops\") has an empty secret"),
+        ];
+        for (value, expected) in cases {
+            let mut config = ApiConfig::default();
+            let error = config.add_env_keys(value).unwrap_err();
+            assert!(error.contains(expected), "{value:?}: {error}");
+            assert!(error.contains("`name:secret`"), "{value:?}: {error}");
+            assert!(!error.contains("justsecret"), "secret leaked: {error}");
+            assert!(!error.contains("hidden"), "secret leaked: {error}");
+            assert!(config.keys.is_empty(), "{value:?} added keys");
+        }
+    }
 }

@@ -214,9 +214,12 @@ async fn cancelled_job_stops_at_an_episode_boundary() {
     assert_eq!(response.status(), 202);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["cancel_requested"], true);
+    let (_, after) = running.get(&format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(after["cancel_requested"], true, "{after}");
 
     let done = running.wait_for(&id, Duration::from_secs(60)).await;
     assert_eq!(done["state"], "cancelled", "{done}");
+    assert_eq!(done["cancel_requested"], true, "{done}");
     let not_started = done["progress"]["not_started"].as_u64().unwrap();
     assert!(not_started > 0, "{done}");
     let finished = done["progress"]["finished"].as_u64().unwrap();
@@ -410,6 +413,7 @@ async fn queued_job_cancels_without_starting() {
     let cancelled = running.wait_for(&second_id, Duration::from_secs(10)).await;
     assert_eq!(cancelled["state"], "cancelled", "{cancelled}");
     assert_eq!(cancelled["started_at"], Value::Null, "it never ran");
+    assert_eq!(cancelled["cancel_requested"], true, "{cancelled}");
 
     // The first job still holds the only slot.
     let (_, first_now) = running.get(&first_path).await;

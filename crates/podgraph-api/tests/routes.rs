@@ -427,9 +427,11 @@ async fn search_finds_segments_and_checks_limits() {
     assert_eq!(status, 400);
     assert_eq!(body["errors"][0]["field"], "limit");
 
-    let (status, _, blank) = app.get_json("/api/v1/search?q=%20").await;
-    assert_eq!(status, 200);
-    assert!(blank["hits"].as_array().unwrap().is_empty());
+    for query in ["", "%20", "%20%09"] {
+        let (status, _, body) = app.get_json(&format!("/api/v1/search?q={query}")).await;
+        assert_eq!(status, 400, "q={query:?}: {body}");
+        assert_eq!(body["errors"][0]["field"], "q", "q={query:?}: {body}");
+    }
 }
 
 #[tokio::test]

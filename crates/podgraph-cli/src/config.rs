@@ -104,7 +104,7 @@ impl Config {
             self.slo.state = Some(PathBuf::from(state));
         }
         if let Some(value) = var("PODGRAPH_API_KEYS") {
-            self.api.add_env_keys(&value);
+            self.api.add_env_keys(&value).map_err(anyhow::Error::msg)?;
         }
         if let Some(url) = var("REDIS_URL").filter(|v| !v.is_empty()) {
             self.redis.url = Some(url);

@@ -46,8 +46,10 @@ const STATS_INTERVAL: Duration = Duration::from_secs(5);
 /// Arguments of `podgraph worker`.
 #[derive(Debug, Args)]
 pub(crate) struct WorkerArgs {
-    /// SQLite database file shared by the workers of this host [default: as for `seed`].
-    #[arg(long, value_name = "PATH")]
+    /// SQLite database file shared by the workers of this host, or a Neo4j URI such as
+    /// bolt://127.0.0.1:7687 shared by workers on many hosts (password from
+    /// NEO4J_PASSWORD) [default: as for `seed`].
+    #[arg(long, value_name = "PATH|URI")]
     pub(crate) db: Option<PathBuf>,
 
     /// Episodes processed at once by this worker [default: number of CPU cores].

@@ -213,9 +213,13 @@ impl JobManager {
         };
         if let Some(view) = live_view {
             tracing::info!(target: "podgraph::api", job_id = %id, "seeding job cancellation requested");
-            let mut view = lock(&view).clone();
+            // Mark the shared view, not a copy, so later reads and the runner's saves keep
+            // the flag. Only the runner writes the job to the store, so a save from here
+            // cannot overwrite its final state.
+            let mut view = lock(&view);
             view.cancel_requested = true;
-            return Ok(view);
+            view.updated_at = Utc::now();
+            return Ok(view.clone());
         }
         let job = self.get(id).await?;
         Err(ApiError::Conflict(format!(

@@ -267,13 +267,19 @@ pub(crate) async fn list_topics(
     params(SearchParams),
     responses(
         (status = 200, description = "Hits, best first", body = SearchResults),
-        (status = 400, description = "Invalid parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Invalid parameter: `q` blank or `limit` out of range", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub(crate) async fn search(
     State(state): State<AppState>,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
+    if params.q.trim().is_empty() {
+        return Err(ApiError::field(
+            "q",
+            "must not be blank; give the words to search for",
+        ));
+    }
     let limit = params.limit.unwrap_or(20) as usize;
     if limit == 0 || limit > MAX_SEARCH_HITS {
         return Err(ApiError::field(

@@ -124,7 +124,8 @@ pub(crate) struct NeighbourParams {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
-    /// Words to find in segments, quotes and entity names.
+    /// Words to find in segments, quotes and entity names; must not be blank.
+    #[param(min_length = 1)]
     pub(crate) q: String,
     /// Maximum hits, 1 to 200; 20 when omitted.
     #[param(minimum = 1, maximum = 200)]
