@@ -124,6 +124,52 @@ async fn transcript_directory_gives_a_podcast_per_folder() {
 }
 
 #[tokio::test]
+async fn same_named_folders_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = "transcripts/srt/stevencrader__transcriptator/buzzcast.srt";
+    copy(transcript, &dir.path().join("w1/show/episode.srt"));
+    copy(transcript, &dir.path().join("w2/show/episode.srt"));
+
+    let inputs = [
+        dir.path().join("w1").display().to_string(),
+        dir.path().join("w2").display().to_string(),
+    ];
+    let sources = collect_jobs(&inputs, fetcher().as_ref(), &IngestConfig::default()).await;
+
+    assert!(sources.failures.is_empty(), "{:?}", sources.failures);
+    assert_eq!(sources.feeds, 2);
+    assert_eq!(sources.jobs.len(), 2);
+    assert_eq!(sources.jobs[0].podcast.title, "show");
+    assert_eq!(sources.jobs[1].podcast.title, "show");
+    assert_ne!(sources.jobs[0].podcast.id, sources.jobs[1].podcast.id);
+    assert_ne!(sources.jobs[0].episode.id, sources.jobs[1].episode.id);
+}
+
+#[tokio::test]
+async fn file_alone_joins_its_folder_podcast() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("show/episode.srt");
+    copy(
+        "transcripts/srt/stevencrader__transcriptator/buzzcast.srt",
+        &file,
+    );
+
+    let folder = dir.path().display().to_string();
+    let whole = collect_jobs(&[folder], fetcher().as_ref(), &IngestConfig::default()).await;
+    let alone = collect_jobs(
+        &[file.display().to_string()],
+        fetcher().as_ref(),
+        &IngestConfig::default(),
+    )
+    .await;
+
+    assert_eq!(whole.jobs.len(), 1);
+    assert_eq!(alone.jobs.len(), 1);
+    assert_eq!(whole.jobs[0].podcast.id, alone.jobs[0].podcast.id);
+    assert_eq!(whole.jobs[0].episode.id, alone.jobs[0].episode.id);
+}
+
+#[tokio::test]
 async fn loader_reads_and_segments_a_directory_transcript() {
     let dir = tempfile::tempdir().unwrap();
     copy(
