@@ -106,6 +106,11 @@ async fn transcript_directory_gives_a_podcast_per_folder() {
     let sources = collect_jobs(&[input], fetcher().as_ref(), &IngestConfig::default()).await;
 
     assert!(sources.failures.is_empty());
+    let readme = sources
+        .skipped
+        .iter()
+        .find(|skipped| skipped.source.ends_with("README.md"));
+    assert!(readme.is_some(), "{:?}", sources.skipped);
     let titles: Vec<(&str, &str)> = sources
         .jobs
         .iter()
