@@ -281,7 +281,12 @@ impl EpisodeLoader for TranscriptLoader {
                 }
                 Err(error) => {
                     kinds.push(error.kind);
-                    failures.push(format!("{location}: {}", error.message));
+                    // Fetcher messages usually name the URL already; name it only once.
+                    if error.message.contains(location.as_str()) {
+                        failures.push(error.message);
+                    } else {
+                        failures.push(format!("{location}: {}", error.message));
+                    }
                 }
             }
         }

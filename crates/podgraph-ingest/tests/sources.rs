@@ -322,3 +322,41 @@ async fn remote_documents_cannot_point_at_local_files() {
     assert_eq!(refused, 4, "{:?}", sources.warnings);
     assert!(server.requests().iter().all(|r| r.path() != "/etc/passwd"));
 }
+
+#[tokio::test]
+async fn missing_transcript_failure_names_url_once() {
+    let feed = r#"<rss xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Remote</title>
+<item><title>One</title><guid>1</guid>
+<podcast:transcript url="/missing.vtt" type="text/vtt"/>
+</item></channel></rss>"#;
+    let server = TestServer::start(move |request| match request.path() {
+        "/feed.xml" => Reply::ok(feed).header("content-type", "application/rss+xml"),
+        _ => Reply::status(404),
+    })
+    .await;
+    let fetcher = Arc::new(
+        HttpFetcher::new(FetchConfig {
+            allow_loopback: true,
+            ..FetchConfig::default()
+        })
+        .unwrap(),
+    );
+    let sources = collect_jobs(
+        &[server.url("/feed.xml")],
+        fetcher.as_ref(),
+        &IngestConfig::default(),
+    )
+    .await;
+    let loader = TranscriptLoader::new(fetcher, IngestConfig::default());
+
+    let error = loader.fetch_transcript(&sources.jobs[0]).await.unwrap_err();
+
+    let url = server.url("/missing.vtt");
+    assert_eq!(
+        error.message.matches(url.as_str()).count(),
+        1,
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("404"), "{}", error.message);
+}
