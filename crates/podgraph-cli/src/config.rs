@@ -67,7 +67,19 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.validate()?;
         Ok(config)
+    }
+
+    /// Rejects settings that would make every run fail, naming the field and its valid range.
+    fn validate(&self) -> Result<()> {
+        if self.pipeline.episode_deadline_secs == 0 {
+            bail!(
+                "invalid [pipeline] episode_deadline_secs = 0: expected a number of seconds \
+                 of 1 or more (the default is 300)"
+            );
+        }
+        Ok(())
     }
 
     fn from_file(path: &Path) -> Result<Self> {
@@ -193,6 +205,17 @@ mod tests {
         config.apply_env(env).unwrap();
         assert_eq!(config.db_path(), PathBuf::from("b.db"));
         assert!(!config.fetch.allow_loopback);
+    }
+
+    #[test]
+    fn zero_episode_deadline_is_rejected() {
+        let config: Config = toml::from_str("[pipeline]\nepisode_deadline_secs = 0\n").unwrap();
+
+        let error = config.validate().unwrap_err().to_string();
+
+        assert!(error.contains("episode_deadline_secs"), "{error}");
+        assert!(error.contains("1 or more"), "{error}");
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

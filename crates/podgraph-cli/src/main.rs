@@ -32,14 +32,14 @@ fn main() -> ExitCode {
     let config = match config::Config::load(cli.global.config.as_deref()) {
         Ok(config) => config,
         Err(error) => {
-            eprintln!("podgraph: {error:#}");
+            print_error(&error);
             return ExitCode::FAILURE;
         }
     };
     let mut telemetry = match telemetry::init(&cli.global, &config) {
         Ok(guard) => guard,
         Err(error) => {
-            eprintln!("podgraph: {error:#}");
+            print_error(&error);
             return ExitCode::FAILURE;
         }
     };
@@ -74,8 +74,14 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("podgraph: {error:#}");
+            print_error(&error);
             ExitCode::FAILURE
         }
     }
+}
+
+/// Prints a top-level error with its causes, with control characters from input escaped.
+fn print_error(error: &anyhow::Error) {
+    let message = format!("{error:#}");
+    eprintln!("podgraph: {}", output::escape_controls(&message));
 }

@@ -26,8 +26,10 @@ pub(crate) fn timestamp(ms: u64) -> String {
 }
 
 /// Shortens text to at most `max` characters on one line, marking the cut with `…`.
+/// Control characters are escaped first (see [`escape_controls`]).
 pub(crate) fn excerpt(text: &str, max: usize) -> String {
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = escape_controls(&joined).into_owned();
     if flat.chars().count() <= max {
         return flat;
     }
@@ -45,6 +47,26 @@ pub(crate) fn limited(total: usize, limit: usize) -> (usize, usize) {
     }
 }
 
+/// Escapes control characters in `text` before it is written to a terminal, so that input
+/// such as a transcript line with ESC sequences cannot move the cursor, retitle the window
+/// or clear the screen. Newlines and tabs are kept because they are layout; every other C0
+/// or C1 control character and DEL is written as a Rust escape such as `\u{1b}`.
+pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    let is_unsafe = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.contains(is_unsafe) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(escaped)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -59,6 +81,14 @@ mod tests {
     fn excerpt_flattens_and_cuts() {
         assert_eq!(excerpt("a\n b", 10), "a b");
         assert_eq!(excerpt("abcdef", 4), "abc…");
+    }
+
+    #[test]
+    fn escape_controls_keeps_layout_and_escapes_the_rest() {
+        assert_eq!(escape_controls("a\tb\nc"), "a\tb\nc");
+        assert_eq!(escape_controls("\u{1b}[2J\u{7}"), "\\u{1b}[2J\\u{7}");
+        assert_eq!(escape_controls("x\u{9b}y\u{7f}"), "x\\u{9b}y\\u{7f}");
+        assert_eq!(excerpt("\u{1b}]0;t", 20), "\\u{1b}]0;t");
     }
 
     #[test]

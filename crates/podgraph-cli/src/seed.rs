@@ -51,14 +51,8 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
             format!("cannot create the database directory {}", parent.display())
         })?;
     }
-    let slo = crate::slo::SeedSlo::start(&config, &slo_anchor, args.override_freeze).await?;
-    if let Some(rejected) = slo.rejection() {
-        slo.finish().await;
-        if let Some(metrics) = metrics {
-            metrics.finish(args.metrics_file.as_deref())?;
-        }
-        return Ok(rejected);
-    }
+    // The store is opened and validated before the SLO state is created, so that a
+    // --db that is not a database leaves no SLO files behind.
     let opened = crate::store::open_for_writing(&target).await?;
     let store = opened.graph;
     // The SQLite handle shares the store's connections: it keeps feed validators and
@@ -68,6 +62,15 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         .migrate()
         .await
         .with_context(|| format!("cannot migrate database {}", db_path.display()))?;
+
+    let slo = crate::slo::SeedSlo::start(&config, &slo_anchor, args.override_freeze).await?;
+    if let Some(rejected) = slo.rejection() {
+        slo.finish().await;
+        if let Some(metrics) = metrics {
+            metrics.finish(args.metrics_file.as_deref())?;
+        }
+        return Ok(rejected);
+    }
 
     let http = HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?;
     let fetcher: Arc<dyn Fetcher> = Arc::new(TracedFetcher::new(Arc::new(MeteredFetcher::new(

@@ -394,3 +394,19 @@ fn environment_limits_apply() {
         run.stderr
     );
 }
+
+#[test]
+fn control_characters_in_errors_escaped() {
+    let work = Workspace::new();
+    let path = work.join("esc.srt");
+    std::fs::write(&path, "\u{1b}]0;pwned\u{7}\u{1b}[2J evil\n").expect("write the file");
+
+    let mut command = work.command(["inspect"]);
+    command.arg(&path);
+    let run = work.run_command(command, support::SHORT);
+
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("podgraph: "), "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+    assert!(!run.stderr.contains('\u{7}'), "{:?}", run.stderr);
+}

@@ -163,3 +163,41 @@ fn html_transcript_still_accepted() {
 
     assert_eq!(summary["processed"], 1, "{summary}");
 }
+
+/// Lists the names in the workspace, without the files that hold command output.
+fn workspace_entries(work: &Workspace) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(work.path())
+        .expect("read the workspace")
+        .map(|entry| entry.expect("read an entry").file_name())
+        .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !name.starts_with(".run-"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn db_that_is_not_a_database_creates_nothing() {
+    let work = Workspace::new();
+    std::fs::write(
+        work.join("notadb.md"),
+        "# Notes\n\nThis is not a database.\n",
+    )
+    .expect("write the notes");
+    std::fs::create_dir(work.join("folder")).expect("create the folder");
+    std::fs::write(
+        work.join("show.srt"),
+        "1\n00:00:01,000 --> 00:00:02,000\nHi\n",
+    )
+    .expect("write the transcript");
+    let before = workspace_entries(&work);
+
+    for db in ["notadb.md", "folder"] {
+        let mut command = work.command(["seed", "--json", "--db", db]);
+        command.arg("show.srt");
+        let run = work.run_command(command, std::time::Duration::from_secs(60));
+
+        assert_eq!(run.code, Some(1), "--db {db}: {}", run.stderr);
+        assert_eq!(workspace_entries(&work), before, "--db {db}");
+    }
+}

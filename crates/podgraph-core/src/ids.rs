@@ -141,6 +141,20 @@ impl PodcastId {
         ))
     }
 
+    /// Derives the id of a folder of transcripts that has no feed from the folder's
+    /// absolute path, so that two folders with the same name in different places stay
+    /// two podcasts. Moving or renaming the folder therefore gives new ids.
+    ///
+    /// The caller passes the canonical path (`std::fs::canonicalize`) so that relative
+    /// paths and symbolic links to one folder give one id. Paths that are not valid
+    /// UTF-8 are hashed in their lossy form.
+    pub fn from_folder(canonical_path: &std::path::Path) -> Self {
+        Self(Uuid::new_v5(
+            &PODGRAPH_NAMESPACE,
+            format!("podcast-folder:{}", canonical_path.to_string_lossy()).as_bytes(),
+        ))
+    }
+
     /// The Podcasting 2.0 guid of a feed URL: UUIDv5 of the normalised URL.
     pub fn from_feed_url(url: &str) -> Self {
         Self(Uuid::new_v5(
@@ -302,6 +316,17 @@ mod tests {
         // The Podcasting 2.0 namespace documents this pair for `podcast:guid`.
         let id = PodcastId::from_feed_url("https://podnews.net/rss");
         assert_eq!(id.to_string(), "9b024349-ccf0-5f69-a609-6b82873eab3c");
+    }
+
+    #[test]
+    fn folder_id_depends_on_whole_path() {
+        let first = PodcastId::from_folder(std::path::Path::new("/data/w1/show"));
+        let second = PodcastId::from_folder(std::path::Path::new("/data/w2/show"));
+        assert_ne!(first, second);
+        assert_eq!(
+            first,
+            PodcastId::from_folder(std::path::Path::new("/data/w1/show"))
+        );
     }
 
     #[test]

@@ -111,8 +111,7 @@ pub fn scan_folder(dir: &Path) -> std::io::Result<FolderEntries> {
         };
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().to_ascii_lowercase();
-        let quiet =
-            name.starts_with('.') || name.starts_with("readme") || name.starts_with("license");
+        let quiet = name.starts_with('.');
         // `metadata` follows symbolic links, so a link to a transcript counts as one.
         let kind = match std::fs::metadata(&path) {
             Ok(metadata) => metadata.file_type(),
@@ -131,6 +130,12 @@ pub fn scan_folder(dir: &Path) -> std::io::Result<FolderEntries> {
             continue;
         }
         if quiet {
+            continue;
+        }
+        if is_project_file(&name) {
+            let reason = "not a transcript: README, LICENSE, COPYING, CHANGELOG, CONTRIBUTING \
+                          and NOTICE files are skipped";
+            entries.skipped.push((path, reason.to_owned()));
             continue;
         }
         let extension = path
@@ -276,7 +281,12 @@ impl EpisodeLoader for TranscriptLoader {
                 }
                 Err(error) => {
                     kinds.push(error.kind);
-                    failures.push(format!("{location}: {}", error.message));
+                    // Fetcher messages usually name the URL already; name it only once.
+                    if error.message.contains(location.as_str()) {
+                        failures.push(error.message);
+                    } else {
+                        failures.push(format!("{location}: {}", error.message));
+                    }
                 }
             }
         }
@@ -372,6 +382,22 @@ pub fn content_hash(transcript: &[u8], chapters: Option<&[u8]>) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+/// Tells whether a lowercased file name is a well-known project file (README.md,
+/// LICENSE.txt, ...) that sits next to transcripts but is never one.
+fn is_project_file(lowercase_name: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "readme",
+        "license",
+        "copying",
+        "changelog",
+        "contributing",
+        "notice",
+    ];
+    PREFIXES
+        .iter()
+        .any(|prefix| lowercase_name.starts_with(prefix))
 }
 
 #[cfg(test)]

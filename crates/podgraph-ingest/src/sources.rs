@@ -245,13 +245,14 @@ impl Reader<'_> {
                     return sources.fail(input, Stage::FeedParse, error.to_string());
                 }
                 let path = PathBuf::from(input);
-                let show = path
+                // A file given alone joins the podcast of its folder, the same one it
+                // belongs to when the whole folder is read.
+                let folder = path
                     .parent()
-                    .and_then(|p| p.file_name())
-                    .and_then(|n| n.to_str())
-                    .unwrap_or("transcripts")
-                    .to_owned();
-                let (podcast, episode) = transcript_episode(&show, &path);
+                    .filter(|parent| !parent.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let podcast = folder_podcast(folder);
+                let episode = transcript_episode(&podcast, &path);
                 sources.push_episodes(podcast, vec![episode], &mut self.seen);
             }
         }
@@ -301,7 +302,7 @@ fn read_transcript_dir(dir: &Path, sources: &mut Sources, seen: &mut BTreeSet<St
             return sources.fail(&dir.display().to_string(), Stage::FeedFetch, reason);
         }
     };
-    let mut shows = vec![(dir_name(dir), top.files)];
+    let mut shows = vec![(dir.to_path_buf(), top.files)];
     for (path, reason) in top.skipped {
         sources.skip(&path, reason);
     }
@@ -325,38 +326,42 @@ fn read_transcript_dir(dir: &Path, sources: &mut Sources, seen: &mut BTreeSet<St
                  and inside its sub-directories (one podcast each) are read",
             );
         }
-        shows.push((dir_name(&folder), entries.files));
+        shows.push((folder, entries.files));
     }
 
-    for (show, files) in shows {
-        let mut podcast = None;
-        let mut episodes = Vec::with_capacity(files.len());
-        for file in files {
-            let (show_podcast, episode) = transcript_episode(&show, &file);
-            podcast.get_or_insert(show_podcast);
-            episodes.push(episode);
+    for (folder, files) in shows {
+        if files.is_empty() {
+            continue;
         }
-        if let Some(podcast) = podcast {
-            sources.feeds += 1;
-            sources.push_episodes(podcast, episodes, seen);
-        }
+        let podcast = folder_podcast(&folder);
+        let episodes = files
+            .iter()
+            .map(|file| transcript_episode(&podcast, file))
+            .collect();
+        sources.feeds += 1;
+        sources.push_episodes(podcast, episodes, seen);
     }
 }
 
-fn dir_name(dir: &Path) -> String {
-    let absolute = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    absolute
+/// Creates the podcast of a folder of transcripts that has no feed: it is named after the folder,
+/// and its id comes from the folder's canonical path, so that equally named folders in
+/// different places stay apart. Moving the folder gives new ids.
+fn folder_podcast(dir: &Path) -> Podcast {
+    let absolute = std::fs::canonicalize(dir)
+        .or_else(|_| std::path::absolute(dir))
+        .unwrap_or_else(|_| dir.to_path_buf());
+    let title = absolute
         .file_name()
         .and_then(|n| n.to_str())
-        .unwrap_or("transcripts")
-        .to_owned()
+        .unwrap_or("transcripts");
+    let mut podcast = Podcast::new(None, None, title);
+    podcast.id = PodcastId::from_folder(&absolute);
+    podcast
 }
 
-/// The podcast and episode of a transcript file that has no feed: the podcast is named
-/// after its folder and the episode after the file, so that ids stay stable when the
-/// folder moves.
-fn transcript_episode(show: &str, file: &Path) -> (Podcast, Episode) {
-    let podcast = Podcast::new(None, None, show);
+/// Creates the episode of a transcript file that has no feed: its id comes from the podcast id
+/// and the file name.
+fn transcript_episode(podcast: &Podcast, file: &Path) -> Episode {
     let file_name = file
         .file_name()
         .and_then(|n| n.to_str())
@@ -376,5 +381,5 @@ fn transcript_episode(show: &str, file: &Path) -> (Podcast, Episode) {
         language: None,
         rel: None,
     });
-    (podcast, episode)
+    episode
 }

@@ -106,6 +106,11 @@ async fn transcript_directory_gives_a_podcast_per_folder() {
     let sources = collect_jobs(&[input], fetcher().as_ref(), &IngestConfig::default()).await;
 
     assert!(sources.failures.is_empty());
+    let readme = sources
+        .skipped
+        .iter()
+        .find(|skipped| skipped.source.ends_with("README.md"));
+    assert!(readme.is_some(), "{:?}", sources.skipped);
     let titles: Vec<(&str, &str)> = sources
         .jobs
         .iter()
@@ -121,6 +126,52 @@ async fn transcript_directory_gives_a_podcast_per_folder() {
     );
     assert_ne!(sources.jobs[0].podcast.id, sources.jobs[1].podcast.id);
     assert_eq!(sources.jobs[1].podcast.id, sources.jobs[2].podcast.id);
+}
+
+#[tokio::test]
+async fn same_named_folders_stay_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let transcript = "transcripts/srt/stevencrader__transcriptator/buzzcast.srt";
+    copy(transcript, &dir.path().join("w1/show/episode.srt"));
+    copy(transcript, &dir.path().join("w2/show/episode.srt"));
+
+    let inputs = [
+        dir.path().join("w1").display().to_string(),
+        dir.path().join("w2").display().to_string(),
+    ];
+    let sources = collect_jobs(&inputs, fetcher().as_ref(), &IngestConfig::default()).await;
+
+    assert!(sources.failures.is_empty(), "{:?}", sources.failures);
+    assert_eq!(sources.feeds, 2);
+    assert_eq!(sources.jobs.len(), 2);
+    assert_eq!(sources.jobs[0].podcast.title, "show");
+    assert_eq!(sources.jobs[1].podcast.title, "show");
+    assert_ne!(sources.jobs[0].podcast.id, sources.jobs[1].podcast.id);
+    assert_ne!(sources.jobs[0].episode.id, sources.jobs[1].episode.id);
+}
+
+#[tokio::test]
+async fn file_alone_joins_its_folder_podcast() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("show/episode.srt");
+    copy(
+        "transcripts/srt/stevencrader__transcriptator/buzzcast.srt",
+        &file,
+    );
+
+    let folder = dir.path().display().to_string();
+    let whole = collect_jobs(&[folder], fetcher().as_ref(), &IngestConfig::default()).await;
+    let alone = collect_jobs(
+        &[file.display().to_string()],
+        fetcher().as_ref(),
+        &IngestConfig::default(),
+    )
+    .await;
+
+    assert_eq!(whole.jobs.len(), 1);
+    assert_eq!(alone.jobs.len(), 1);
+    assert_eq!(whole.jobs[0].podcast.id, alone.jobs[0].podcast.id);
+    assert_eq!(whole.jobs[0].episode.id, alone.jobs[0].episode.id);
 }
 
 #[tokio::test]
@@ -270,4 +321,42 @@ async fn remote_documents_cannot_point_at_local_files() {
         .count();
     assert_eq!(refused, 4, "{:?}", sources.warnings);
     assert!(server.requests().iter().all(|r| r.path() != "/etc/passwd"));
+}
+
+#[tokio::test]
+async fn missing_transcript_failure_names_url_once() {
+    let feed = r#"<rss xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel><title>Remote</title>
+<item><title>One</title><guid>1</guid>
+<podcast:transcript url="/missing.vtt" type="text/vtt"/>
+</item></channel></rss>"#;
+    let server = TestServer::start(move |request| match request.path() {
+        "/feed.xml" => Reply::ok(feed).header("content-type", "application/rss+xml"),
+        _ => Reply::status(404),
+    })
+    .await;
+    let fetcher = Arc::new(
+        HttpFetcher::new(FetchConfig {
+            allow_loopback: true,
+            ..FetchConfig::default()
+        })
+        .unwrap(),
+    );
+    let sources = collect_jobs(
+        &[server.url("/feed.xml")],
+        fetcher.as_ref(),
+        &IngestConfig::default(),
+    )
+    .await;
+    let loader = TranscriptLoader::new(fetcher, IngestConfig::default());
+
+    let error = loader.fetch_transcript(&sources.jobs[0]).await.unwrap_err();
+
+    let url = server.url("/missing.vtt");
+    assert_eq!(
+        error.message.matches(url.as_str()).count(),
+        1,
+        "{}",
+        error.message
+    );
+    assert!(error.message.contains("404"), "{}", error.message);
 }

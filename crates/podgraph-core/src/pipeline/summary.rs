@@ -150,8 +150,9 @@ pub struct RunSummary {
     pub feeds_not_modified: Vec<String>,
     /// What processed episodes produced.
     pub counts: EpisodeCounts,
-    /// Wall time of the run.
-    #[serde(with = "duration_ms")]
+    /// Wall time of the run, serialized in milliseconds as `elapsed_ms` (read back from
+    /// the older name `elapsed` too).
+    #[serde(rename = "elapsed_ms", alias = "elapsed", with = "duration_ms")]
     pub elapsed: Duration,
 }
 
@@ -207,5 +208,35 @@ mod duration_ms {
         deserializer: D,
     ) -> Result<Duration, D::Error> {
         u64::deserialize(deserializer).map(Duration::from_millis)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_serialized_in_milliseconds() {
+        let summary = RunSummary {
+            elapsed: Duration::from_millis(207),
+            ..RunSummary::default()
+        };
+
+        let json = serde_json::to_value(&summary).unwrap();
+
+        assert_eq!(json["elapsed_ms"], 207);
+        assert!(json.get("elapsed").is_none(), "{json}");
+    }
+
+    #[test]
+    fn older_elapsed_name_still_read() {
+        let mut json = serde_json::to_value(RunSummary::default()).unwrap();
+        let object = json.as_object_mut().unwrap();
+        object.remove("elapsed_ms");
+        object.insert("elapsed".to_owned(), serde_json::json!(207));
+
+        let summary: RunSummary = serde_json::from_value(json).unwrap();
+
+        assert_eq!(summary.elapsed, Duration::from_millis(207));
     }
 }
