@@ -133,12 +133,13 @@ pub(crate) struct SeedArgs {
     #[arg(long, value_name = "PATH|URI")]
     pub(crate) db: Option<PathBuf>,
 
-    /// Episodes processed at once [default: number of CPU cores].
+    /// Episodes processed at once; 0 means one per CPU core [default: number of CPU
+    /// cores].
     #[arg(long, value_name = "N")]
     pub(crate) concurrency: Option<usize>,
 
-    /// Process at most N newest episodes of each podcast.
-    #[arg(long, value_name = "N")]
+    /// Process at most N newest episodes of each podcast (1 or more).
+    #[arg(long, value_name = "N", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub(crate) max_episodes: Option<usize>,
 
     /// Only episodes published on or after this date (YYYY-MM-DD); undated episodes are skipped.

@@ -201,3 +201,13 @@ fn db_that_is_not_a_database_creates_nothing() {
         assert_eq!(workspace_entries(&work), before, "--db {db}");
     }
 }
+
+#[test]
+fn zero_max_episodes_rejected() {
+    let work = Workspace::new();
+
+    let run = work.seed(["--max-episodes", "0", "."]).expect_code(2);
+
+    assert!(run.stderr.contains("--max-episodes"), "{}", run.stderr);
+    assert!(run.stderr.contains("0 is not in 1.."), "{}", run.stderr);
+}
