@@ -6,6 +6,7 @@
 //! wrappers that implement the same trait around another implementation.
 
 mod cache;
+mod cursor;
 mod extract;
 mod fetch;
 mod llm;
@@ -14,6 +15,9 @@ mod store;
 mod transcribe;
 
 pub use cache::{Cache, CacheKey};
+pub use cursor::{
+    DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, MalformedCursor, decode_cursor, encode_cursor,
+};
 pub use extract::Extractor;
 pub use fetch::{FetchRequest, FetchResponse, FetchStatus, Fetcher, Validators};
 pub use llm::{Completion, CompletionRequest, LlmClient, TokenUsage};

@@ -1,18 +1,13 @@
-//! Opaque page cursors and cursor pagination over a sorted listing.
+//! Cursor pagination over a sorted listing, with the keyset cursors shared by every
+//! store ([`podgraph_core::provider::encode_cursor`]).
 //!
-//! A cursor is the sort key of the last item of a page: a tag naming the listing, then
-//! the key's fields, separated by `:`, with `%` and `:` inside a field written as `%25`
-//! and `%3A`. The next page starts after that key, so items written between two page
-//! requests neither repeat nor shift the pages.
+//! A cursor is the sort key of the last item of a page. The next page starts after that
+//! key, so items written between two page requests neither repeat nor shift the pages.
 
-use podgraph_core::provider::{Page, PageRequest};
+use podgraph_core::provider::{Page, PageRequest, decode_cursor, encode_cursor};
 use podgraph_core::{ErrorKind, ProviderError, ProviderResult};
 
-/// Page size used when a request sets a limit of 0.
-pub const DEFAULT_PAGE_LIMIT: usize = 50;
-
-/// Largest page size; larger requests are capped to it.
-pub const MAX_PAGE_LIMIT: usize = 1_000;
+pub use podgraph_core::provider::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 
 /// A sort key that can be written into a cursor and read back.
 pub(crate) trait CursorKey: Ord + Sized {
@@ -25,64 +20,30 @@ pub(crate) trait CursorKey: Ord + Sized {
     fn from_fields(fields: &[String]) -> Option<Self>;
 }
 
-fn escape(field: &str) -> String {
-    field.replace('%', "%25").replace(':', "%3A")
-}
-
-fn unescape(field: &str) -> Option<String> {
-    let mut out = String::with_capacity(field.len());
-    let mut rest = field;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        let escape = rest.get(at..at + 3)?;
-        match escape {
-            "%25" => out.push('%'),
-            "%3A" => out.push(':'),
-            _ => return None,
-        }
-        rest = &rest[at + 3..];
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
 pub(crate) fn encode<K: CursorKey>(key: &K) -> String {
-    let mut cursor = K::TAG.to_owned();
-    for field in key.to_fields() {
-        cursor.push(':');
-        cursor.push_str(&escape(&field));
-    }
-    cursor
+    encode_cursor(K::TAG, &key.to_fields())
 }
 
 pub(crate) fn decode<K: CursorKey>(cursor: &str, operation: &'static str) -> ProviderResult<K> {
-    let invalid = || {
-        ProviderError::new(
-            ErrorKind::InvalidInput,
-            operation,
-            format!(
-                "malformed cursor \"{cursor}\"; pass the `next` value of the previous page of \
-                 the same listing unchanged"
-            ),
-        )
+    let page = PageRequest {
+        cursor: Some(cursor.to_owned()),
+        limit: 0,
     };
-    let mut parts = cursor.split(':');
-    if parts.next() != Some(K::TAG) {
-        return Err(invalid());
-    }
-    let fields: Option<Vec<String>> = parts.map(unescape).collect();
-    fields
-        .as_deref()
-        .and_then(K::from_fields)
-        .ok_or_else(invalid)
+    let invalid = |message: String| ProviderError::new(ErrorKind::InvalidInput, operation, message);
+    let fields: Vec<String> = decode_cursor(K::TAG, &page)
+        .map_err(|error| invalid(error.to_string()))?
+        .unwrap_or_default();
+    K::from_fields(&fields).ok_or_else(|| {
+        invalid(format!(
+            "malformed cursor for the {} listing; pass the `next` value of the previous page unchanged",
+            K::TAG
+        ))
+    })
 }
 
 /// Returns the page size that applies to a request.
 pub(crate) fn page_limit(request: &PageRequest) -> usize {
-    match request.limit {
-        0 => DEFAULT_PAGE_LIMIT,
-        limit => limit.min(MAX_PAGE_LIMIT),
-    }
+    request.effective_limit()
 }
 
 /// Returns the page of `items` that follows the request's cursor.
@@ -148,13 +109,17 @@ mod tests {
 
     #[test]
     fn malformed_cursors_are_invalid_input() {
+        let other = encode_cursor("other", &["a", "1"]);
+        let short = encode_cursor("test", &["a"]);
+        let not_a_number = encode_cursor("test", &["a", "x"]);
+        let too_long = encode_cursor("test", &["a", "1", "2"]);
         for cursor in [
             "",
-            "other:a:1",
-            "test:a",
-            "test:a:x",
-            "test:a%2:1",
-            "test:a:1:2",
+            "zz",
+            other.as_str(),
+            short.as_str(),
+            not_a_number.as_str(),
+            too_long.as_str(),
         ] {
             let error = decode::<Key>(cursor, "store.test").unwrap_err();
             assert_eq!(error.kind(), ErrorKind::InvalidInput, "{cursor}");
