@@ -176,7 +176,7 @@ pub(crate) fn human(line: &Line<'_>, color: bool) -> String {
     out.push_str(line.target);
     out.push_str(": ");
     if let Some(message) = &line.message {
-        out.push_str(message);
+        push_escaped(&mut out, message);
     }
     for (name, value) in &line.fields.0 {
         out.push(' ');
@@ -221,6 +221,18 @@ fn push_human_field(out: &mut String, name: &str, value: &FieldValue) {
         FieldValue::Float(number) => write!(out, "{name}={number}"),
         FieldValue::Bool(flag) => write!(out, "{name}={flag}"),
     };
+}
+
+/// Appends `text` with control characters written as escapes such as `\u{1b}`, so that a
+/// message built from input can neither split the line nor drive the terminal.
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
 }
 
 fn needs_quotes(text: &str) -> bool {
@@ -311,5 +323,17 @@ mod tests {
         let mut out = String::new();
         push_human_field(&mut out, "title", &FieldValue::Text("two words".to_owned()));
         assert_eq!(out, "title=\"two words\"");
+    }
+
+    #[test]
+    fn human_message_escapes_controls() {
+        let mut line = sample_line();
+        line.message = Some("bad title \u{1b}[2Jhere\nnext".to_owned());
+        let rendered = human(&line, false);
+        assert!(
+            rendered.contains("bad title \\u{1b}[2Jhere\\nnext"),
+            "{rendered}"
+        );
+        assert_eq!(rendered.matches('\n').count(), 1, "{rendered}");
     }
 }
