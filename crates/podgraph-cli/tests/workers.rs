@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 use podgraph_core::provider::GraphStore;
 use podgraph_store_neo4j::{Neo4jConfig, Neo4jStore};
 use serde_json::Value;
-use support::{Graph, LONG, Spawned, Stats, Workspace, copy_file, corpus_dir, str_of};
+use support::{
+    Graph, LONG, Spawned, StaticServer, Stats, Workspace, copy_file, corpus_dir, fixture, str_of,
+};
 
 /// Returns `REDIS_URL`, or `None` after saying why the test is skipped.
 fn redis_url() -> Option<String> {
@@ -283,10 +285,13 @@ impl Backend {
     }
 }
 
-/// Timing of one scenario. The lease must be longer than the episode deadline.
+/// Timing of one scenario, and how far its order-dependent counts may drift. The lease
+/// must be longer than the episode deadline.
 struct Timing {
     episode_deadline_secs: u64,
     lease_secs: u64,
+    /// Largest relative difference of the [`ORDER_DEPENDENT`] counts.
+    order_tolerance: f64,
 }
 
 /// A workspace whose `podgraph.toml` points at the test server with a key prefix of
@@ -335,7 +340,9 @@ impl Cluster {
     }
 
     fn spawn_worker(&self) -> Spawned {
-        let mut command = self.work.command(["worker", "--json", "--exit-when-empty"]);
+        let mut command =
+            self.work
+                .command(["worker", "--json", "--exit-when-empty", "--allow-loopback"]);
         command
             .arg("--db")
             .arg(self.backend.workers_db(&self.work))
@@ -452,12 +459,22 @@ fn stats_of(work: &Workspace, db: &Path) -> Stats {
 /// 919, 921 and 924 entities with `--concurrency` 1, 2 and 4.
 const ORDER_DEPENDENT: &[&str] = &["Entity", "Person", "RELATED_TO"];
 
-/// Largest relative difference allowed for the [`ORDER_DEPENDENT`] counts.
+/// Largest relative difference allowed for the [`ORDER_DEPENDENT`] counts of the demo
+/// and corpus runs.
 const ORDER_TOLERANCE: f64 = 0.02;
 
+/// Largest relative difference allowed for the [`ORDER_DEPENDENT`] counts of the loopback
+/// feed.
+///
+/// NOTE: the feed's transcripts repeat names across episodes (two of them are the same
+/// Buzzcast episode in SRT and JSON), and one entity merged differently adds about 14
+/// `RELATED_TO` (1.4 %). In five runs into Neo4j the workers stored 192 or 193 entities
+/// and 1,010 or 1,024 `RELATED_TO`, where one seed run stored 192 and 1,010.
+const FEED_ORDER_TOLERANCE: f64 = 0.05;
+
 /// Asserts that every count that does not depend on the write order is equal, and that
-/// the others differ by at most [`ORDER_TOLERANCE`].
-fn assert_same_stats(workers: &Stats, reference: &Stats) {
+/// the others differ by at most `tolerance`, relative to the reference.
+fn assert_same_stats(workers: &Stats, reference: &Stats, tolerance: f64) {
     let workers_counts = workers.nodes.iter().chain(&workers.relationships);
     let reference_counts: std::collections::BTreeMap<&String, &u64> = reference
         .nodes
@@ -476,7 +493,7 @@ fn assert_same_stats(workers: &Stats, reference: &Stats) {
         if ORDER_DEPENDENT.contains(&name.as_str()) {
             let difference = count.abs_diff(expected) as f64;
             assert!(
-                difference <= expected as f64 * ORDER_TOLERANCE,
+                difference <= expected as f64 * tolerance,
                 "{name}: workers stored {count}, one seed run {expected}"
             );
         } else {
@@ -513,7 +530,7 @@ fn assert_same_episodes(workers: &Snapshot, reference: &Snapshot, expected_episo
 
 /// Seeds `inputs` once as a reference, then queues them for three workers of which one
 /// is killed, and compares the graphs.
-fn prove(name: &str, inputs: &[PathBuf], timing: Timing, backend: Backend) {
+fn prove(name: &str, inputs: &[OsString], timing: Timing, backend: Backend) {
     let Some(url) = redis_url() else {
         return;
     };
@@ -525,7 +542,7 @@ fn prove(name: &str, inputs: &[PathBuf], timing: Timing, backend: Backend) {
 
     backend.prepare();
     let reference_db = backend.reference_db(work);
-    let mut seed = work.command(["seed", "--json", "--db"]);
+    let mut seed = work.command(["seed", "--json", "--allow-loopback", "--db"]);
     seed.arg(&reference_db).args(inputs);
     let reference_run = work.run_command(seed, LONG).expect_code(0).json();
     let expected_episodes = reference_run["processed"]
@@ -537,7 +554,7 @@ fn prove(name: &str, inputs: &[PathBuf], timing: Timing, backend: Backend) {
 
     backend.prepare();
     let workers_started = Instant::now();
-    let mut enqueue = work.command(["enqueue", "--json"]);
+    let mut enqueue = work.command(["enqueue", "--json", "--allow-loopback"]);
     enqueue.args(inputs);
     let queued = work.run_command(enqueue, LONG).expect_code(0).json();
     assert_eq!(queued["queued"].as_u64(), Some(expected_episodes));
@@ -598,10 +615,26 @@ fn prove(name: &str, inputs: &[PathBuf], timing: Timing, backend: Backend) {
 
     let workers = backend.snapshot(work, &backend.workers_db(work));
     let workers_took = workers_started.elapsed();
-    assert_same_stats(&workers.stats, &reference.stats);
+    assert_same_stats(
+        &workers.stats,
+        &reference.stats,
+        cluster.timing.order_tolerance,
+    );
     assert_same_episodes(&workers, &reference, expected_episodes);
 
     // The numbers that docs/scaling.md reports; visible with `--nocapture`.
+    let order_dependent: Vec<String> = ORDER_DEPENDENT
+        .iter()
+        .map(|name| {
+            let count = |stats: &Stats| stats.node(name).max(stats.relationship(name));
+            format!(
+                "{name} {} (one seed run {})",
+                count(&workers.stats),
+                count(&reference.stats)
+            )
+        })
+        .collect();
+    eprintln!("{name}: workers stored {}", order_dependent.join(", "));
     eprintln!(
         "{name}: {expected_episodes} episodes; reference seed {:.1} s; enqueue, kill and \
          two surviving workers {:.1} s; {} jobs abandoned by the killed worker and \
@@ -630,30 +663,133 @@ fn workers_share_demo_after_kill() {
     let demo = std::path::absolute(demo_dir()).expect("absolute demo path");
     prove(
         "demo",
-        &[demo],
+        &[demo.into()],
         Timing {
             episode_deadline_secs: 10,
             lease_secs: 12,
+            order_tolerance: ORDER_TOLERANCE,
         },
         Backend::Sqlite,
     );
 }
 
+/// Transcript fixtures of the loopback feed, with the MIME type its links announce.
+const FEED_TRANSCRIPTS: [(&str, &str); 11] = [
+    (
+        "srt/stevencrader__transcriptator/buzzcast.srt",
+        "application/srt",
+    ),
+    (
+        "srt/stevencrader__transcriptator/podcasting_20_episode_124.srt",
+        "application/srt",
+    ),
+    (
+        "srt/Podcastindex-org__podcast-namespace/example.srt",
+        "application/srt",
+    ),
+    (
+        "vtt/stevencrader__transcriptator/kde_express-16_kde_en_telegram.vtt",
+        "text/vtt",
+    ),
+    (
+        "vtt/stevencrader__transcriptator/podnews_daily_2024-01-25.vtt",
+        "text/vtt",
+    ),
+    (
+        "vtt/stevencrader__transcriptator/podnews_weekly_review_2024-01-19.vtt",
+        "text/vtt",
+    ),
+    (
+        "vtt/Podcastindex-org__podcast-namespace/example.vtt",
+        "text/vtt",
+    ),
+    (
+        "json/stevencrader__transcriptator/buzzcast.json",
+        "application/json",
+    ),
+    (
+        "json/stevencrader__transcriptator/how_to_start_a_podcast.json",
+        "application/json",
+    ),
+    (
+        "json/stevencrader__transcriptator/podnews_weekly_review_2023-05-05.json",
+        "application/json",
+    ),
+    (
+        "json/stevencrader__transcriptator/podnews_weekly_review_2023-06-02.json",
+        "application/json",
+    ),
+];
+
+/// Serves an RSS feed at `/feed.xml` with one item per [`FEED_TRANSCRIPTS`] entry, each
+/// linking its transcript on the same server, so that `seed`, `enqueue` and the workers
+/// fetch everything over loopback HTTP.
+fn serve_transcript_feed() -> StaticServer {
+    let server = StaticServer::start();
+    let mut items = String::new();
+    for (index, (fixture_path, mime)) in FEED_TRANSCRIPTS.iter().enumerate() {
+        let number = index + 1;
+        let extension = Path::new(fixture_path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .expect("a file extension");
+        let transcript_path = format!("/transcripts/{number}.{extension}");
+        server.serve_file(
+            &transcript_path,
+            mime,
+            &fixture(&format!("transcripts/{fixture_path}")),
+        );
+        // Items are a day apart, newest first, as feeds list them.
+        let day = 28 - index;
+        items.push_str(&format!(
+            "<item><title>Episode {number}</title>\
+             <guid isPermaLink=\"false\">loopback-proof-{number}</guid>\
+             <pubDate>{day:02} Feb 2024 08:00:00 GMT</pubDate>\
+             <podcast:transcript url=\"{url}\" type=\"{mime}\"/></item>\n",
+            url = server.url(&transcript_path),
+        ));
+    }
+    let feed = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <rss version=\"2.0\" xmlns:podcast=\"https://podcastindex.org/namespace/1.0\">\
+         <channel><title>Worker proof</title><link>{link}</link>\
+         <description>Permissively licensed transcripts served on loopback</description>\n\
+         {items}</channel></rss>\n",
+        link = server.url("/"),
+    );
+    server.serve(FEED_PATH, "application/rss+xml", feed.into_bytes());
+    server
+}
+
+/// Path of the feed that [`serve_transcript_feed`] serves.
+const FEED_PATH: &str = "/feed.xml";
+
 #[test]
-fn workers_share_demo_in_neo4j_after_kill() {
+fn workers_share_loopback_feed_in_neo4j_after_kill() {
     let Some(config) = neo4j_config() else {
         return;
     };
-    let demo = std::path::absolute(demo_dir()).expect("absolute demo path");
+    let server = serve_transcript_feed();
     prove(
-        "demo-neo4j",
-        &[demo],
+        "feed-neo4j",
+        &[server.url(FEED_PATH).into()],
         Timing {
             episode_deadline_secs: 20,
             lease_secs: 25,
+            order_tolerance: FEED_ORDER_TOLERANCE,
         },
         Backend::Neo4j(config),
     );
+
+    // Every transcript went over the loopback server at least once.
+    let requested = server.requests();
+    for number in 1..=FEED_TRANSCRIPTS.len() {
+        let prefix = format!("/transcripts/{number}.");
+        assert!(
+            requested.iter().any(|path| path.starts_with(&prefix)),
+            "transcript {number} was never requested: {requested:?}"
+        );
+    }
 }
 
 #[test]
@@ -676,10 +812,11 @@ fn workers_share_talkpython_after_kill() {
     }
     prove(
         "talkpython",
-        &[folder],
+        &[folder.into()],
         Timing {
             episode_deadline_secs: 30,
             lease_secs: 35,
+            order_tolerance: ORDER_TOLERANCE,
         },
         Backend::Sqlite,
     );
@@ -696,6 +833,7 @@ fn worker_finishes_claimed_jobs_on_sigterm() {
         Timing {
             episode_deadline_secs: 10,
             lease_secs: 12,
+            order_tolerance: ORDER_TOLERANCE,
         },
         Backend::Sqlite,
     );
@@ -757,6 +895,7 @@ fn enqueue_reports_already_queued_episodes() {
         Timing {
             episode_deadline_secs: 10,
             lease_secs: 12,
+            order_tolerance: ORDER_TOLERANCE,
         },
         Backend::Sqlite,
     );
