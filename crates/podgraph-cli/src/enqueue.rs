@@ -9,10 +9,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use podgraph_core::model::{Episode, Podcast};
 use podgraph_core::pipeline::EpisodeJob;
-use podgraph_core::provider::{Fetcher, Job, WorkQueue};
+use podgraph_core::provider::{Fetcher, Job};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::sources::collect_jobs;
-use podgraph_redis::{RedisConnection, RedisQueue};
+use podgraph_redis::{Enqueued, RedisConnection, RedisQueue};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
@@ -77,11 +77,28 @@ impl EpisodeTask {
 /// The outcome of `podgraph enqueue`, printed with `--json`.
 #[derive(Debug, Serialize)]
 struct EnqueueSummary {
+    /// Feeds and transcript folders read.
     feeds: usize,
+    /// Episodes selected from them.
     episodes: usize,
+    /// Episodes added to the queue by this run.
     queued: usize,
+    /// Episodes not added because a job for them was still waiting or in flight.
+    already_queued: usize,
+    /// The episodes counted in `already_queued`, with the id of the job already queued for each.
+    already_queued_episodes: Vec<AlreadyQueued>,
+    /// Inputs that could not be read.
     failed_sources: Vec<String>,
+    /// Redis key of the job stream.
     queue: String,
+}
+
+/// An episode whose job was already in the queue.
+#[derive(Debug, Serialize)]
+struct AlreadyQueued {
+    episode_id: String,
+    title: String,
+    job_id: String,
 }
 
 pub(crate) async fn run(args: EnqueueArgs, mut config: Config) -> Result<ExitCode> {
@@ -118,6 +135,7 @@ pub(crate) async fn run(args: EnqueueArgs, mut config: Config) -> Result<ExitCod
 
     let episodes = jobs.len();
     let mut queued = 0;
+    let mut already_queued = Vec::new();
     for job in jobs {
         let key = job.episode.id.to_string();
         let task = EpisodeTask {
@@ -127,15 +145,35 @@ pub(crate) async fn run(args: EnqueueArgs, mut config: Config) -> Result<ExitCod
             transcripts_dir: transcripts_dir.clone(),
         };
         let payload = serde_json::to_value(&task).context("cannot serialise an episode job")?;
-        queue
-            .enqueue(&Job { key, payload })
+        let outcome = queue
+            .enqueue_or_find(&Job {
+                key: key.clone(),
+                payload,
+            })
             .await
             .with_context(|| format!("cannot queue episode {:?}", task.episode.title))?;
-        queued += 1;
+        match outcome {
+            Enqueued::Queued(_) => queued += 1,
+            Enqueued::AlreadyQueued(job_id) => {
+                tracing::debug!(
+                    target: "podgraph::enqueue",
+                    episode_id = %key,
+                    job_id = %job_id.0,
+                    "episode already queued"
+                );
+                already_queued.push(AlreadyQueued {
+                    episode_id: key,
+                    title: task.episode.title,
+                    job_id: job_id.0,
+                });
+            }
+        }
     }
     tracing::info!(
         target: "podgraph::enqueue",
         episodes,
+        queued,
+        already_queued = already_queued.len(),
         feeds = sources.feeds,
         stream = queue.stream_key(),
         "episodes queued"
@@ -145,25 +183,38 @@ pub(crate) async fn run(args: EnqueueArgs, mut config: Config) -> Result<ExitCod
         feeds: sources.feeds,
         episodes,
         queued,
+        already_queued: already_queued.len(),
+        already_queued_episodes: already_queued,
         failed_sources: sources.failures.iter().map(|f| f.source.clone()).collect(),
         queue: queue.stream_key().to_owned(),
     };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
-        println!(
-            "queued {queued} episodes from {} feeds or folders in {}",
-            summary.feeds, summary.queue
-        );
-        for source in &summary.failed_sources {
-            println!("not read: {source}");
-        }
+        print_summary(&summary);
     }
     Ok(if summary.failed_sources.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_PARTIAL)
     })
+}
+
+fn print_summary(summary: &EnqueueSummary) {
+    println!(
+        "queued {} episodes from {} feeds or folders in {}",
+        summary.queued, summary.feeds, summary.queue
+    );
+    if summary.already_queued > 0 {
+        println!(
+            "already queued, not added again: {} episodes (waiting or in flight; \
+             see `--json` for their job ids)",
+            summary.already_queued
+        );
+    }
+    for source in &summary.failed_sources {
+        println!("not read: {source}");
+    }
 }
 
 /// Makes a local input absolute, because workers may run in another directory. URLs and

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use podgraph_core::provider::{Job, JobId, QueueStats, WorkQueue};
 use podgraph_mocks::MemoryQueue;
-use podgraph_redis::{RedisConnection, RedisQueue};
+use podgraph_redis::{Enqueued, RedisConnection, RedisQueue};
 
 const LEASE: Duration = Duration::from_millis(400);
 const MAX_ATTEMPTS: u32 = 2;
@@ -177,6 +177,34 @@ async fn stale_fail_from_an_older_delivery_is_ignored() {
         assert_eq!(stats.dead, 0, "{name}");
         assert_eq!(stats.in_flight, 1, "{name}");
     }
+}
+
+#[tokio::test]
+async fn enqueue_reports_existing_job() {
+    let Some(queue) = redis_queue("enqueue_outcome").await else {
+        return;
+    };
+    let first = queue.enqueue_or_find(&job("episode-1")).await.unwrap();
+    let Enqueued::Queued(first_id) = first.clone() else {
+        panic!("the first enqueue found an existing job: {first:?}");
+    };
+    assert!(first.is_new());
+
+    // Waiting, then claimed: in both states the key is taken by the first job.
+    let waiting = queue.enqueue_or_find(&job("episode-1")).await.unwrap();
+    assert_eq!(waiting, Enqueued::AlreadyQueued(first_id.clone()));
+    assert!(!waiting.is_new());
+    let claimed = queue.claim("w", 1, LEASE).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let in_flight = queue.enqueue_or_find(&job("episode-1")).await.unwrap();
+    assert_eq!(in_flight, Enqueued::AlreadyQueued(first_id.clone()));
+    assert_eq!(queue.stats().await.unwrap().ready, 0);
+
+    // Once acknowledged, the key can be queued again under a new id.
+    queue.ack(&first_id).await.unwrap();
+    let again = queue.enqueue_or_find(&job("episode-1")).await.unwrap();
+    assert!(again.is_new(), "{again:?}");
+    assert_ne!(again.id(), &first_id);
 }
 
 #[tokio::test]

@@ -3,6 +3,8 @@
 use neo4rs::{Neo4jClientErrorKind, Neo4jErrorKind, Neo4jSecurityErrorKind};
 use podgraph_core::{ErrorKind, ProviderError};
 
+use crate::config::{ENV_PASSWORD, ENV_USER, Neo4jConfig};
+
 /// Maps a driver error to a provider error whose message is `{action}: {cause}`.
 ///
 /// Server errors of class `Neo.TransientError` (deadlocks, lock timeouts, leader
@@ -17,6 +19,46 @@ pub(crate) fn driver_error(
     let kind = error_kind(&error);
     let message = format!("{action}: {error}");
     ProviderError::new(kind, operation, message).temporary(kind.is_temporary())
+}
+
+/// Maps an error of the first request to the server. A rejected user name or password
+/// becomes a `PermissionDenied` error that names the user, the URI and the settings to
+/// fix, but never the password. Other errors are mapped by [`driver_error`].
+pub(crate) fn connect_error(config: &Neo4jConfig, error: neo4rs::Error) -> ProviderError {
+    const OP: &str = "store.connect";
+    if !is_authentication_failure(&error) {
+        return driver_error(OP, &format!("failed to reach {}", config.uri), error);
+    }
+    ProviderError::new(
+        ErrorKind::PermissionDenied,
+        OP,
+        format!(
+            "authentication failed for user `{user}` at {uri}: {reason}; set {ENV_USER} and \
+             {ENV_PASSWORD}, or `user` and `password` in the [db.neo4j] table of the \
+             configuration file, to the credentials of that server",
+            user = config.user,
+            uri = config.uri,
+            reason = error.to_string().trim_end_matches('.'),
+        ),
+    )
+}
+
+/// Checks whether the server rejected the credentials, during the Bolt handshake or with
+/// a `Neo.ClientError.Security.Unauthorized` status. A user locked out after too many
+/// failures (`AuthenticationRateLimit`) counts as well.
+fn is_authentication_failure(error: &neo4rs::Error) -> bool {
+    match error {
+        neo4rs::Error::AuthenticationError(_) => true,
+        neo4rs::Error::Neo4j(server) => {
+            matches!(
+                server.kind(),
+                Neo4jErrorKind::Client(Neo4jClientErrorKind::Security(
+                    Neo4jSecurityErrorKind::Authentication
+                ))
+            ) || server.code() == "Neo.ClientError.Security.AuthenticationRateLimit"
+        }
+        _ => false,
+    }
 }
 
 /// An `InvalidInput` error for a graph or argument rejected before it reaches the server.
@@ -103,6 +145,45 @@ mod tests {
         let code = "Neo.ClientError.Statement.SyntaxError";
         let kind = Neo4jErrorKind::Client(Neo4jClientErrorKind::Other);
         assert_eq!(server_error_kind(code, kind), ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn rejected_credentials_name_the_fix() {
+        let config = Neo4jConfig {
+            uri: "bolt://127.0.0.1:7999".to_owned(),
+            user: "reader".to_owned(),
+            password: "not-this-one".to_owned(),
+            ..Neo4jConfig::default()
+        };
+        let error = connect_error(
+            &config,
+            neo4rs::Error::AuthenticationError("the client is unauthorized".to_owned()),
+        );
+        assert_eq!(error.kind(), ErrorKind::PermissionDenied);
+        assert!(!error.is_temporary());
+        let message = error.message();
+        assert!(
+            message.starts_with("authentication failed for user `reader` at bolt://127.0.0.1:7999"),
+            "{message}"
+        );
+        assert!(message.contains("NEO4J_USER"), "{message}");
+        assert!(message.contains("NEO4J_PASSWORD"), "{message}");
+        assert!(message.contains("[db.neo4j]"), "{message}");
+        assert!(!message.contains("not-this-one"), "{message}");
+    }
+
+    #[test]
+    fn unreachable_server_is_not_an_authentication_failure() {
+        let config = Neo4jConfig::default();
+        let error = connect_error(&config, neo4rs::Error::ConnectionError);
+        assert_eq!(error.kind(), ErrorKind::Unavailable);
+        assert!(
+            error
+                .message()
+                .starts_with("failed to reach bolt://127.0.0.1:7687: "),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::Neo4jConfig;
 use crate::db::{column, read_all, statement};
-use crate::error::driver_error;
+use crate::error::{connect_error, driver_error};
 use crate::read::{self, neighbours, search};
 use crate::retry::with_retry;
 use crate::{schema, write};
@@ -122,9 +122,20 @@ impl Neo4jStore {
 
     async fn ensure_schema(&self) -> ProviderResult<()> {
         self.migrated
-            .get_or_try_init(|| async { schema::migrate(&self.graph).await })
+            .get_or_try_init(|| self.check_then_migrate())
             .await
             .map(|_| ())
+    }
+
+    /// Checks that the server accepts the credentials, then migrates. The check runs a
+    /// trivial query first so that a wrong user or password is reported as such, with
+    /// the user and URI, before any schema statement runs.
+    async fn check_then_migrate(&self) -> ProviderResult<()> {
+        self.graph
+            .run(statement("RETURN 1"))
+            .await
+            .map_err(|e| connect_error(&self.config, e))?;
+        schema::migrate(&self.graph).await
     }
 
     async fn write_once(
@@ -180,7 +191,7 @@ impl GraphStore for Neo4jStore {
     async fn migrate(&self) -> ProviderResult<()> {
         // Runs every time it is called, so a store can be re-migrated after a server
         // restart or upgrade; the once-cell only guards the implicit first migration.
-        schema::migrate(&self.graph).await?;
+        self.check_then_migrate().await?;
         let _ = self.migrated.set(());
         Ok(())
     }

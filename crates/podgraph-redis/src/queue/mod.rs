@@ -37,6 +37,37 @@ pub struct DeadLetter {
     pub reason: String,
 }
 
+/// The outcome of [`RedisQueue::enqueue_or_find`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Enqueued {
+    /// The job was added to the stream under this entry id.
+    Queued(JobId),
+    /// A job with the same key was still waiting or in flight under this entry id, so
+    /// nothing was added and the existing job keeps its payload.
+    AlreadyQueued(JobId),
+}
+
+impl Enqueued {
+    /// Returns the entry id of the new or the existing job.
+    pub fn id(&self) -> &JobId {
+        match self {
+            Self::Queued(id) | Self::AlreadyQueued(id) => id,
+        }
+    }
+
+    /// Returns the entry id, dropping whether the job was new.
+    pub fn into_id(self) -> JobId {
+        match self {
+            Self::Queued(id) | Self::AlreadyQueued(id) => id,
+        }
+    }
+
+    /// Checks whether this call added the job.
+    pub fn is_new(&self) -> bool {
+        matches!(self, Self::Queued(_))
+    }
+}
+
 /// The Lua scripts, loaded once per connection and then called by hash.
 struct Scripts {
     enqueue: Script,
@@ -124,6 +155,38 @@ impl RedisQueue {
     /// Returns the key of the job stream, for operators inspecting the queue with `redis-cli`.
     pub fn stream_key(&self) -> &str {
         &self.stream_key
+    }
+
+    /// Adds `job` unless a job with the same key is still waiting or in flight, and returns
+    /// which of the two happened. [`WorkQueue::enqueue`] does the same but returns only
+    /// the entry id.
+    ///
+    /// # Errors
+    /// `InvalidInput` when the payload cannot be serialised, `Unavailable` or `Timeout`
+    /// when Redis cannot be reached, `Unexpected` for a reply of another shape.
+    pub async fn enqueue_or_find(&self, job: &Job) -> ProviderResult<Enqueued> {
+        let payload = serde_json::to_string(&job.payload).map_err(|error| {
+            ProviderError::new(
+                ErrorKind::InvalidInput,
+                "queue.enqueue",
+                format!("payload of job {:?} cannot be serialised: {error}", job.key),
+            )
+        })?;
+        let mut invocation = self.scripts.enqueue.prepare_invoke();
+        invocation
+            .key(&self.stream_key)
+            .key(&self.keys_key)
+            .arg(&self.group)
+            .arg(&job.key)
+            .arg(payload);
+        let (id, added): (String, i64) =
+            self.connection.invoke("queue.enqueue", &invocation).await?;
+        let id = JobId(id);
+        Ok(if added == 1 {
+            Enqueued::Queued(id)
+        } else {
+            Enqueued::AlreadyQueued(id)
+        })
     }
 
     /// Returns up to `limit` dead letters, oldest first.
@@ -223,22 +286,7 @@ fn lease_millis(lease: Duration) -> u64 {
 #[async_trait]
 impl WorkQueue for RedisQueue {
     async fn enqueue(&self, job: &Job) -> ProviderResult<JobId> {
-        let payload = serde_json::to_string(&job.payload).map_err(|error| {
-            ProviderError::new(
-                ErrorKind::InvalidInput,
-                "queue.enqueue",
-                format!("payload of job {:?} cannot be serialised: {error}", job.key),
-            )
-        })?;
-        let mut invocation = self.scripts.enqueue.prepare_invoke();
-        invocation
-            .key(&self.stream_key)
-            .key(&self.keys_key)
-            .arg(&self.group)
-            .arg(&job.key)
-            .arg(payload);
-        let id: String = self.connection.invoke("queue.enqueue", &invocation).await?;
-        Ok(JobId(id))
+        self.enqueue_or_find(job).await.map(Enqueued::into_id)
     }
 
     async fn claim(
