@@ -14,24 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::{LONG, Spawned, Stats, Workspace, copy_file, corpus_dir};
-
-/// Returns `REDIS_URL`, or `None` after saying why the test is skipped.
-fn redis_url() -> Option<String> {
-    match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "REDIS_URL is not set; CI must start Redis with `.ci/redis start`"
-            );
-            eprintln!(
-                "skipped: set REDIS_URL (for example with `.ci/redis start`) to run this test"
-            );
-            None
-        }
-    }
-}
+use support::{LONG, Spawned, Stats, Workspace, copy_file, corpus_dir, redis_url};
 
 /// Timing of one scenario. The lease must be longer than the episode deadline.
 struct Timing {
