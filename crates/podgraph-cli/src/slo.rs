@@ -3,9 +3,9 @@
 //! and enforcing the budget policies before and after each run.
 //!
 //! A seeding run is a short process, so everything the policies depend on must outlive
-//! it. Bucket counts go to a state store and the last evaluation (alert states, active
-//! policies and when they started) goes to a status snapshot, both in the backend that
-//! [`state`] resolves: a SQLite file with a JSON file beside it, or Redis. The next run,
+//! it. Bucket counts go to a state store, and the last evaluation (alert states, active
+//! policies and when they started) goes to a status snapshot. [`state`] resolves where
+//! both live: a SQLite file with a JSON file beside it, or Redis. The next run,
 //! `podgraph worker`, `podgraph serve` and `podgraph slo status` restore both before
 //! evaluating. [`enforce`] holds the seeding and worker side, [`gate`] the worker's
 //! claim decisions and [`status`] the status output.
@@ -52,7 +52,7 @@ pub(crate) const CLOCK_ENV: &str = "PODGRAPH_SLO_NOW";
 pub(crate) struct SloSection {
     /// SLO specification file. Unset: the copy of `config/slo.yaml` built into the binary.
     pub(crate) spec: Option<PathBuf>,
-    /// Where the error budgets and the status snapshot are kept: `sqlite` (a file on
+    /// Backend of the error budgets and the status snapshot: `sqlite` (a file on
     /// this host) or `redis` (the `[redis]` server, shared by every host). Unset:
     /// `redis` for `podgraph worker`, `sqlite` for the other commands.
     pub(crate) backend: Option<SloBackend>,
@@ -234,7 +234,7 @@ async fn load_tracker(
 }
 
 /// Builds the policy engine of `podgraph serve` on the configured state (SQLite beside
-/// `db` unless `[slo] backend` says otherwise), with its counts loaded and the last
+/// `db` unless `[slo] backend` names Redis), with its counts loaded and the last
 /// snapshot restored. Counts that cannot be loaded are logged and start from zero, so
 /// that the API still starts. Returns the engine and the state, for the snapshots.
 ///

@@ -424,7 +424,7 @@ struct Consume<'a> {
 /// true (or, with `exit_when_empty`, the queue is drained). Jobs already running are
 /// finished before it returns.
 ///
-/// Before each claim it asks `gate`: while an SLO freeze is active it claims nothing
+/// Before each claim it checks `gate`: while an SLO freeze is active it claims nothing
 /// (the jobs stay queued), and a `degrade` policy lowers how many jobs run at once.
 async fn consume(
     worker: &Arc<Worker>,

@@ -29,8 +29,8 @@ pub(crate) enum SloRole {
 }
 
 impl SloRole {
-    /// The backend used when `[slo] backend` is unset. Workers already share a Redis
-    /// server, and a budget that counts only one host's workers would be wrong.
+    /// Returns the backend used when `[slo] backend` is unset. Workers already share a
+    /// Redis server, and a budget that counted only one host's workers would be wrong.
     pub(crate) fn default_backend(self) -> SloBackend {
         match self {
             Self::Seed => SloBackend::Sqlite,
@@ -38,8 +38,9 @@ impl SloRole {
         }
     }
 
-    /// The time between saves and evaluations when `[slo] evaluation_interval_secs` is
-    /// unset. A worker runs for long and must see other workers' events soon.
+    /// Returns the time between saves and evaluations when
+    /// `[slo] evaluation_interval_secs` is unset. A worker runs for long and must see
+    /// other workers' events soon.
     fn default_interval(self) -> Duration {
         match self {
             Self::Seed => Duration::from_secs(60),
@@ -136,7 +137,7 @@ impl SloSession {
         })
     }
 
-    /// Returns the gate that a worker asks before each claim, for `configured` jobs at
+    /// Returns the gate that a worker checks before each claim, for `configured` jobs at
     /// once.
     pub(crate) fn claim_gate(&self, configured: usize) -> ClaimGate {
         ClaimGate::new(Arc::clone(&self.engine), configured, self.interval)

@@ -23,8 +23,8 @@ pub(crate) enum Gate {
     Paused,
 }
 
-/// Turns the policy decisions into claim decisions, logging each change once rather
-/// than on every poll.
+/// A worker's claim decisions, derived from the policy decisions. Each change is logged
+/// once rather than on every poll.
 pub(crate) struct ClaimGate {
     engine: Arc<PolicyEngine>,
     configured: usize,
@@ -119,5 +119,123 @@ impl ClaimGate {
             self.limit = limit;
         }
         limit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use podgraph_slo::events::EPISODE_PROCESSED;
+    use podgraph_slo::{Event, ManualClock, SloSpec, SloTracker, TrackerConfig};
+
+    const SPEC: &str = "slos:
+  - name: episode-success
+    sli: { event: episode.processed }
+    objective: 99
+    policies:
+      - name: freeze-when-exhausted
+        when: budget_exhausted
+        action: freeze
+        min_events: 2
+  - name: episode-latency
+    sli: { event: episode.latency, threshold: 1m }
+    objective: 99
+    policies:
+      - name: one-at-a-time
+        when: budget_exhausted
+        action: degrade
+        degrade: { max_concurrency: 1 }
+        min_events: 1
+";
+
+    fn engine(clock: &ManualClock) -> Arc<PolicyEngine> {
+        let spec = SloSpec::from_yaml(SPEC, "test.yaml").unwrap();
+        let tracker = SloTracker::with_config(
+            spec,
+            Arc::new(clock.clone()),
+            TrackerConfig::default(),
+            None,
+        );
+        Arc::new(PolicyEngine::new(Arc::new(tracker)))
+    }
+
+    fn clock() -> ManualClock {
+        ManualClock::new(chrono::Utc.with_ymd_and_hms(2025, 6, 10, 12, 0, 0).unwrap())
+    }
+
+    #[tokio::test]
+    async fn freeze_pauses_until_it_lifts() {
+        let clock = clock();
+        let engine = engine(&clock);
+        let mut gate = ClaimGate::new(Arc::clone(&engine), 4, Duration::from_secs(15));
+        engine.evaluate().await;
+        assert_eq!(
+            gate.check(),
+            Gate::Claim {
+                limit: 4,
+                forced: false
+            }
+        );
+
+        for _ in 0..2 {
+            engine
+                .tracker()
+                .record(&Event::outcome(EPISODE_PROCESSED, false));
+        }
+        engine.evaluate().await;
+        assert_eq!(gate.check(), Gate::Paused);
+        assert_eq!(gate.check(), Gate::Paused);
+
+        // The failures leave the 30-day period and the freeze is released.
+        clock.advance(Duration::from_secs(31 * 24 * 60 * 60));
+        engine.evaluate().await;
+        assert_eq!(
+            gate.check(),
+            Gate::Claim {
+                limit: 4,
+                forced: false
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn override_claims_through_the_freeze() {
+        let clock = clock();
+        let engine = engine(&clock);
+        engine.force(true);
+        let mut gate = ClaimGate::new(Arc::clone(&engine), 2, Duration::from_secs(15));
+        for _ in 0..2 {
+            engine
+                .tracker()
+                .record(&Event::outcome(EPISODE_PROCESSED, false));
+        }
+        engine.evaluate().await;
+        assert_eq!(
+            gate.check(),
+            Gate::Claim {
+                limit: 2,
+                forced: true
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn degrade_lowers_the_limit() {
+        let clock = clock();
+        let engine = engine(&clock);
+        let mut gate = ClaimGate::new(Arc::clone(&engine), 4, Duration::from_secs(15));
+        engine.tracker().record(&Event::measured(
+            podgraph_slo::events::EPISODE_LATENCY,
+            600.0,
+        ));
+        engine.evaluate().await;
+        assert_eq!(
+            gate.check(),
+            Gate::Claim {
+                limit: 1,
+                forced: false
+            }
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! Where the SLO state lives: the bucket counts and the status snapshot (alert states
-//! and active policies with their start times).
+//! The SLO state backends, which keep the bucket counts and the status snapshot (alert
+//! states and active policies with their start times).
 //!
 //! - `sqlite`: counts in a SQLite file beside the database (or at `[slo] state`) and the
 //!   snapshot in a JSON file beside that. Processes of one host share them.
