@@ -223,8 +223,12 @@ impl SloSession {
 }
 
 /// Runs the engine's periodic save, refresh and evaluation until `shutdown`, and writes
-/// the status snapshot after each evaluation, so that other processes restore the
-/// alert and policy history while this one still runs.
+/// the status snapshot after each evaluation, so that processes started later restore
+/// the alert and policy history while this one still runs.
+///
+/// NOTE: a running process restores the snapshot only at start. When several running
+/// processes see the same policy change, each announces it (logs and webhook) with its
+/// own start time, and the snapshot keeps the start time of the last writer.
 pub(crate) async fn evaluate_and_publish(
     engine: Arc<PolicyEngine>,
     state: Arc<SloState>,
