@@ -341,10 +341,11 @@ pub(crate) struct SloArgs {
 #[derive(Debug, Subcommand)]
 pub(crate) enum SloCommand {
     /// Show each SLO's SLI and burn rate per window, error budget, alerts and active
-    /// policies, from the state that `podgraph seed` keeps next to the database.
+    /// policies, from the state that `seed`, `worker` and `serve` keep (`[slo] backend`:
+    /// a SQLite file next to the database by default, or Redis).
     Status {
-        /// SQLite database file [default: as for `seed`]; the SLO state is read from
-        /// `<name>.slo.db` beside it, or from `[slo] state`.
+        /// SQLite database file [default: as for `seed`]; with the SQLite backend the SLO
+        /// state is read from `<name>.slo.db` beside it, or from `[slo] state`.
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
 

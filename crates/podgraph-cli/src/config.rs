@@ -91,8 +91,9 @@ impl Config {
 
     /// Applies `PODGRAPH_DB`, `PODGRAPH_CONCURRENCY`, `PODGRAPH_FETCH_ALLOW_LOOPBACK`,
     /// `PODGRAPH_FETCH_ALLOW_PRIVATE`, `PODGRAPH_FETCH_MAX_BODY_BYTES`, `PODGRAPH_SLO_SPEC`,
-    /// `PODGRAPH_SLO_STATE`, `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs,
-    /// hashed on load) and `REDIS_URL`.
+    /// `PODGRAPH_SLO_STATE`, `PODGRAPH_SLO_BACKEND` (`sqlite` or `redis`),
+    /// `PODGRAPH_API_KEYS` (comma-separated `name:secret` pairs, hashed on load) and
+    /// `REDIS_URL`.
     pub(crate) fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<()> {
         if let Some(db) = var("PODGRAPH_DB").filter(|v| !v.is_empty()) {
             self.db = Some(DbSetting::Path(PathBuf::from(db)));
@@ -114,6 +115,12 @@ impl Config {
         }
         if let Some(state) = var("PODGRAPH_SLO_STATE").filter(|v| !v.is_empty()) {
             self.slo.state = Some(PathBuf::from(state));
+        }
+        if let Some(value) = var("PODGRAPH_SLO_BACKEND").filter(|v| !v.is_empty()) {
+            let backend = value
+                .parse()
+                .map_err(|message| anyhow::anyhow!("invalid PODGRAPH_SLO_BACKEND: {message}"))?;
+            self.slo.backend = Some(backend);
         }
         if let Some(value) = var("PODGRAPH_API_KEYS") {
             self.api.add_env_keys(&value).map_err(anyhow::Error::msg)?;

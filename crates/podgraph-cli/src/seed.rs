@@ -63,7 +63,13 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         .await
         .with_context(|| format!("cannot migrate database {}", db_path.display()))?;
 
-    let slo = crate::slo::SeedSlo::start(&config, &slo_anchor, args.override_freeze).await?;
+    let slo = crate::slo::SloSession::start(
+        &config,
+        &slo_anchor,
+        crate::slo::SloRole::Seed,
+        args.override_freeze,
+    )
+    .await?;
     if let Some(rejected) = slo.rejection() {
         slo.finish().await;
         if let Some(metrics) = metrics {

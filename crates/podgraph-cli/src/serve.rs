@@ -1,6 +1,5 @@
 //! `podgraph serve`: the REST API over the store, with seeding jobs, metrics and SLOs.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,15 +11,14 @@ use podgraph_core::pipeline::PipelineConfig;
 use podgraph_core::provider::{Fetcher, GraphStore};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_metrics::{MeteredFetcher, MeteredStore, MetricsConfig};
-use podgraph_slo::store::SqliteStateStore;
-use podgraph_slo::{PolicyEngine, SloSpec, SloTracker, SystemClock, TrackerConfig};
 use podgraph_store_sqlite::{SqliteOptions, SqliteStore};
 use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
 
 use crate::cli::ServeArgs;
 use crate::config::Config;
 
-/// How often the SLO policies are evaluated and the SLO counts saved.
+/// How often the SLO policies are evaluated and the SLO counts saved, unless
+/// `[slo] evaluation_interval_secs` sets it.
 const SLO_INTERVAL: Duration = Duration::from_secs(15);
 
 pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode> {
@@ -72,7 +70,9 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
         "sqlite",
     ));
 
-    let engine = start_slo(args.slo.as_deref(), &db_path)?;
+    let (engine, slo_state) =
+        crate::slo::start_engine(args.slo.as_deref(), &config, &db_path).await?;
+    let slo_interval = crate::slo::evaluation_interval(&config, SLO_INTERVAL)?;
     let http = HttpFetcher::new(config.fetch.clone()).context("cannot set up the HTTP client")?;
     let fetcher: Arc<dyn Fetcher> = Arc::new(TracedFetcher::new(Arc::new(MeteredFetcher::new(
         http, "http",
@@ -116,9 +116,14 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
     });
 
     let (stop_slo, slo_stopped) = tokio::sync::oneshot::channel::<()>();
-    let slo_task = tokio::spawn(Arc::clone(&engine).run(SLO_INTERVAL, async move {
-        let _ = slo_stopped.await;
-    }));
+    let slo_task = tokio::spawn(crate::slo::evaluate_and_publish(
+        Arc::clone(&engine),
+        Arc::clone(&slo_state),
+        slo_interval,
+        async move {
+            let _ = slo_stopped.await;
+        },
+    ));
     eprintln!("podgraph: serving the API on http://{addr} (Swagger UI at http://{addr}/docs)");
     podgraph_api::serve(listener, state, wait_for_signal(), DEFAULT_JOB_GRACE)
         .await
@@ -131,39 +136,6 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
         tracing::warn!(target: "podgraph::serve", "the SLO task did not stop within 5 s");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Builds the SLO tracker and policy engine; SLO counts persist next to the database.
-fn start_slo(spec_path: Option<&Path>, db_path: &Path) -> Result<Arc<PolicyEngine>> {
-    let spec = match spec_path {
-        Some(path) => podgraph_slo::load_spec(path)
-            .with_context(|| format!("cannot load the SLO specification {}", path.display()))?,
-        None => SloSpec::default_spec().context("the built-in SLO specification is invalid")?,
-    };
-    let state_path = slo_state_path(db_path);
-    let state = SqliteStateStore::open(&state_path)
-        .with_context(|| format!("cannot open the SLO state {}", state_path.display()))?;
-    let tracker = Arc::new(SloTracker::with_config(
-        spec,
-        Arc::new(SystemClock),
-        TrackerConfig::default(),
-        Some(Arc::new(state)),
-    ));
-    if let Err(error) = tracker.load() {
-        tracing::warn!(target: "podgraph::serve", error = %error, "cannot load the saved SLO counts; starting from zero");
-    }
-    let engine = PolicyEngine::new(tracker)
-        .with_webhook_from_spec()
-        .context("invalid SLO notification settings")?;
-    Ok(Arc::new(engine))
-}
-
-/// `podgraph.db` keeps its SLO counts in `podgraph.slo.db` beside it.
-fn slo_state_path(db_path: &Path) -> PathBuf {
-    let stem = db_path
-        .file_stem()
-        .map_or_else(|| "podgraph".into(), |s| s.to_string_lossy().into_owned());
-    db_path.with_file_name(format!("{stem}.slo.db"))
 }
 
 /// Completes on SIGINT or SIGTERM (or never when signals cannot be received).
@@ -185,17 +157,4 @@ async fn wait_for_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
     eprintln!("podgraph: stopping: finishing requests and stopping jobs at an episode boundary");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn slo_state_sits_beside_the_database() {
-        assert_eq!(
-            slo_state_path(Path::new("/data/podgraph.db")),
-            PathBuf::from("/data/podgraph.slo.db")
-        );
-    }
 }

@@ -3,20 +3,26 @@
 //! and enforcing the budget policies before and after each run.
 //!
 //! A seeding run is a short process, so everything the policies depend on must outlive
-//! it. Bucket counts go to a SQLite state file ([`SqliteStateStore`]). The last
-//! evaluation (alert states, active policies and when they started) goes to a JSON
-//! snapshot beside it. The next run, and `podgraph slo status`, restore both before
-//! evaluating. [`enforce`] holds the seeding side and [`status`] the status output.
+//! it. Bucket counts go to a state store, and the last evaluation (alert states, active
+//! policies and when they started) goes to a status snapshot. [`state`] resolves where
+//! both live: a SQLite file with a JSON file beside it, or Redis. The next run,
+//! `podgraph worker`, `podgraph serve` and `podgraph slo status` restore both before
+//! evaluating. [`enforce`] holds the seeding and worker side, [`gate`] the worker's
+//! claim decisions and [`status`] the status output.
 
 mod enforce;
+mod gate;
+mod state;
 mod status;
 
-pub(crate) use enforce::SeedSlo;
+pub(crate) use enforce::{SloRole, SloSession, evaluate_and_publish};
+pub(crate) use gate::{ClaimGate, Gate};
+pub(crate) use state::{SloBackend, SloState};
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
@@ -24,7 +30,6 @@ use podgraph_slo::rules::{
     ALERTING_RULES_FILE, PROMETHEUS_RULE_FILE, PrometheusRuleOptions, RECORDING_RULES_FILE,
     alerting_rules, prometheus_rule, recording_rules,
 };
-use podgraph_slo::store::{SloStateStore, SqliteStateStore};
 use podgraph_slo::{
     Clock, PolicyEngine, SloError, SloSpec, SloStatus, SloTracker, SystemClock, TrackerConfig,
 };
@@ -47,9 +52,16 @@ pub(crate) const CLOCK_ENV: &str = "PODGRAPH_SLO_NOW";
 pub(crate) struct SloSection {
     /// SLO specification file. Unset: the copy of `config/slo.yaml` built into the binary.
     pub(crate) spec: Option<PathBuf>,
-    /// SQLite file that keeps the error budgets between runs. Unset: `<name>.slo.db`
-    /// next to the database.
+    /// Backend of the error budgets and the status snapshot: `sqlite` (a file on
+    /// this host) or `redis` (the `[redis]` server, shared by every host). Unset:
+    /// `redis` for `podgraph worker`, `sqlite` for the other commands.
+    pub(crate) backend: Option<SloBackend>,
+    /// SQLite file that keeps the error budgets between runs, for the `sqlite` backend.
+    /// Unset: `<name>.slo.db` next to the database.
     pub(crate) state: Option<PathBuf>,
+    /// Seconds between saving the counts, reading other processes' counts and
+    /// evaluating the policies. Unset: 60 for `seed`, 15 for `worker` and `serve`.
+    pub(crate) evaluation_interval_secs: Option<u64>,
     /// Webhook that `notify` policies post to. The environment variable named in the
     /// spec (`PODGRAPH_SLO_WEBHOOK_URL` in the shipped one) overrides it.
     pub(crate) webhook_url: Option<String>,
@@ -185,23 +197,29 @@ async fn blocking<T: Send + 'static>(
         .map_err(anyhow::Error::from)
 }
 
-/// Creates a tracker of `spec` on the state file `state` and loads its counts. Returns
-/// the tracker and the number of buckets read. Without `create`, a missing state file
-/// is left missing and the tracker starts empty.
+/// Returns `[slo] evaluation_interval_secs`, else `default`.
+///
+/// # Errors
+/// When the configured interval is 0.
+pub(crate) fn evaluation_interval(config: &Config, default: Duration) -> Result<Duration> {
+    match config.slo.evaluation_interval_secs {
+        None => Ok(default),
+        Some(0) => anyhow::bail!(
+            "invalid [slo] evaluation_interval_secs = 0: expected a number of seconds of 1 or more"
+        ),
+        Some(seconds) => Ok(Duration::from_secs(seconds)),
+    }
+}
+
+/// Creates a tracker of `spec` on `state` and loads its counts. Returns the tracker and
+/// the number of buckets read. Without `create`, a missing state file is left missing
+/// and the tracker starts empty.
 async fn load_tracker(
     spec: SloSpec,
-    state: &Path,
+    state: &SloState,
     create: bool,
 ) -> Result<(Arc<SloTracker>, usize)> {
-    let store = if create || state.is_file() {
-        let path = state.to_owned();
-        let store = blocking(move || SqliteStateStore::open(path))
-            .await
-            .with_context(|| format!("cannot open the SLO state file {}", state.display()))?;
-        Some(Arc::new(store) as Arc<dyn SloStateStore>)
-    } else {
-        None
-    };
+    let store = state.open_store(create).await?;
     let tracker = Arc::new(SloTracker::with_config(
         spec,
         clock()?,
@@ -211,16 +229,47 @@ async fn load_tracker(
     let loader = Arc::clone(&tracker);
     let buckets = blocking(move || loader.load())
         .await
-        .with_context(|| format!("cannot load the SLO state from {}", state.display()))?;
+        .with_context(|| format!("cannot load the SLO state from {}", state.location()))?;
     Ok((tracker, buckets))
 }
 
-/// Restores the alert states and active policies of the snapshot at `snapshot`, when
-/// there is one.
-fn restore(engine: &PolicyEngine, snapshot: &Path) {
-    if let Some(previous) = read_snapshot(snapshot) {
-        let alerts = engine.tracker().restore_alerts(&previous);
-        let policies = engine.restore(&previous);
+/// Builds the policy engine of `podgraph serve` on the configured state (SQLite beside
+/// `db` unless `[slo] backend` names Redis), with its counts loaded and the last
+/// snapshot restored. Counts that cannot be loaded are logged and start from zero, so
+/// that the API still starts. Returns the engine and the state, for the snapshots.
+///
+/// Install the metrics recorder first: the tracker binds its counters on creation.
+pub(crate) async fn start_engine(
+    spec_flag: Option<&Path>,
+    config: &Config,
+    db: &Path,
+) -> Result<(Arc<PolicyEngine>, Arc<SloState>)> {
+    let spec = load_spec(spec_flag, config).context("cannot load the SLO specification")?;
+    let state = Arc::new(SloState::resolve(config, db, SloBackend::Sqlite)?);
+    let store = state.open_store(true).await?;
+    let tracker = Arc::new(SloTracker::with_config(
+        spec,
+        clock()?,
+        TrackerConfig::default(),
+        store,
+    ));
+    let loader = Arc::clone(&tracker);
+    if let Err(error) = blocking(move || loader.load()).await {
+        tracing::warn!(target: "podgraph::slo", state = %state.location(), error = format!("{error:#}"), "cannot load the saved slo counts; starting from zero");
+    }
+    let mut engine = PolicyEngine::new(Arc::clone(&tracker));
+    if let Some(notifier) = enforce::webhook(tracker.spec(), config)? {
+        engine = engine.with_notifier(Arc::new(notifier));
+    }
+    restore(&engine, state.read_snapshot().await.as_ref());
+    Ok((Arc::new(engine), state))
+}
+
+/// Restores the alert states and active policies of `previous`, the last snapshot.
+fn restore(engine: &PolicyEngine, previous: Option<&SloStatus>) {
+    if let Some(previous) = previous {
+        let alerts = engine.tracker().restore_alerts(previous);
+        let policies = engine.restore(previous);
         tracing::debug!(target: "podgraph::slo", alerts, policies, evaluated_at = %rfc3339(previous.evaluated_at), "slo alert and policy state restored");
     }
 }

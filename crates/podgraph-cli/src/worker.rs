@@ -2,6 +2,11 @@
 //! same pipeline as `seed`, writes them to the configured store and acknowledges each
 //! job after its write. Any number of workers on any number of machines can share one
 //! queue, and a job whose worker dies is taken over by another once its lease runs out.
+//!
+//! Every episode result counts toward the SLO budgets as in `seed`, in the state that
+//! `[slo] backend` names (Redis unless configured otherwise, so that every worker counts
+//! into one budget). While a `freeze` policy is active the worker claims no jobs, and
+//! `degrade` policies lower how many it runs at once.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use podgraph_core::pipeline::{EpisodeOutcome, FanOut, Pipeline, PipelineConfig, SkipReason};
+use podgraph_core::pipeline::{
+    EpisodeOutcome, FanOut, Pipeline, PipelineConfig, PipelineObserver, SkipReason,
+};
 use podgraph_core::provider::{ClaimedJob, Fetcher, GraphStore, WorkQueue};
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
@@ -32,6 +39,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::enqueue::{EpisodeTask, TASK_VERSION};
 use crate::seed::EXIT_INTERRUPTED;
+use crate::slo::{ClaimGate, Gate, SloRole, SloSession};
 
 /// Time added to the episode deadline for the default lease, to cover the store write
 /// and the acknowledgement after the deadline.
@@ -67,7 +75,8 @@ pub(crate) struct WorkerArgs {
     pub(crate) poll_ms: u64,
 
     /// Exit once the queue has no ready and no claimed job left, instead of waiting for
-    /// more (for batch jobs and tests).
+    /// more (for batch jobs and tests). A worker paused by an SLO freeze keeps waiting,
+    /// because the queued jobs are not done.
     #[arg(long)]
     pub(crate) exit_when_empty: bool,
 
@@ -91,6 +100,11 @@ pub(crate) struct WorkerArgs {
     /// Serve Prometheus metrics on this address (for example 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub(crate) metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Claim jobs even while an SLO policy freezes seeding (an operator override, logged
+    /// as a warning per job and counted in `podgraph_slo_forced_admissions_total`).
+    #[arg(long)]
+    pub(crate) override_freeze: bool,
 }
 
 /// Opens the graph store named by the configuration and returns it with a description
@@ -184,6 +198,8 @@ struct Pipelines {
     config: Config,
     pipeline_config: PipelineConfig,
     run_id: String,
+    /// Records every episode result into the SLO budgets.
+    slo_observer: Arc<dyn PipelineObserver>,
     by_transcripts_dir: Mutex<HashMap<Option<PathBuf>, Pipeline>>,
 }
 
@@ -202,6 +218,7 @@ impl Pipelines {
         let observers = FanOut::new(vec![
             Arc::new(MetricsObserver::new(MetricsObserver::DEFAULT_PODCAST_LIMIT)),
             Arc::new(TracingObserver),
+            Arc::clone(&self.slo_observer),
         ]);
         let pipeline = Pipeline::new(
             Arc::clone(&self.store),
@@ -248,6 +265,14 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
     ));
     let (store, store_name) = open_store(&config).await?;
     let fetcher = build_fetcher(&config, &connection, args.document_cache_secs)?;
+    // After the metrics recorder, because the tracker binds its counters on creation.
+    let slo = SloSession::start(
+        &config,
+        &config.slo_anchor(),
+        SloRole::Worker,
+        args.override_freeze,
+    )
+    .await?;
 
     let concurrency = config.concurrency();
     let config_queue = config.redis.queue.clone();
@@ -265,6 +290,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
             config,
             pipeline_config,
             run_id,
+            slo_observer: slo.observer(),
             by_transcripts_dir: Mutex::new(HashMap::new()),
         },
         counters: Counters::default(),
@@ -289,8 +315,10 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
         poll: Duration::from_millis(args.poll_ms.max(10)),
         exit_when_empty: args.exit_when_empty,
     };
-    consume(&worker, &settings, stop).await;
+    let mut gate = slo.claim_gate(concurrency);
+    consume(&worker, &settings, &mut gate, stop).await;
     signals.abort();
+    slo.finish().await;
 
     let retiring = RedisQueue::new(connection.clone(), &config_queue);
     if let Err(error) = retiring.retire_consumer(&consumer).await {
@@ -395,8 +423,17 @@ struct Consume<'a> {
 /// Claims jobs while slots are free and runs each on its own task, until `stop` turns
 /// true (or, with `exit_when_empty`, the queue is drained). Jobs already running are
 /// finished before it returns.
-async fn consume(worker: &Arc<Worker>, settings: &Consume<'_>, mut stop: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(settings.concurrency.max(1)));
+///
+/// Before each claim it checks `gate`: while an SLO freeze is active it claims nothing
+/// (the jobs stay queued), and a `degrade` policy lowers how many jobs run at once.
+async fn consume(
+    worker: &Arc<Worker>,
+    settings: &Consume<'_>,
+    gate: &mut ClaimGate,
+    mut stop: watch::Receiver<bool>,
+) {
+    let capacity = settings.concurrency.max(1);
+    let slots = Arc::new(Semaphore::new(capacity));
     let mut running = JoinSet::new();
     let mut backoff = settings.poll;
     let mut last_stats: Option<Instant> = None;
@@ -422,7 +459,18 @@ async fn consume(worker: &Arc<Worker>, settings: &Consume<'_>, mut stop: watch::
             last_stats = Some(Instant::now());
         }
 
-        let free = slots.available_permits();
+        let (limit, forced) = match gate.check() {
+            Gate::Claim { limit, forced } => (limit, forced),
+            Gate::Paused => {
+                sleep_unless_stopped(settings.poll, &mut stop).await;
+                continue;
+            }
+        };
+        let running_jobs = capacity.saturating_sub(slots.available_permits());
+        let free = limit
+            .min(capacity)
+            .saturating_sub(running_jobs)
+            .min(slots.available_permits());
         if free == 0 {
             tokio::select! {
                 Some(done) = running.join_next() => report_panic(done),
@@ -462,6 +510,9 @@ async fn consume(worker: &Arc<Worker>, settings: &Consume<'_>, mut stop: watch::
             continue;
         }
         for job in claimed {
+            if forced {
+                gate.admit_forced();
+            }
             // `free` permits were available and only this loop takes them, so this
             // never waits.
             let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {

@@ -21,25 +21,9 @@ use podgraph_core::provider::GraphStore;
 use podgraph_store_neo4j::{Neo4jConfig, Neo4jStore};
 use serde_json::Value;
 use support::{
-    Graph, LONG, Spawned, StaticServer, Stats, Workspace, copy_file, corpus_dir, fixture, str_of,
+    Graph, LONG, Spawned, StaticServer, Stats, Workspace, copy_file, corpus_dir, fixture,
+    redis_url, str_of,
 };
-
-/// Returns `REDIS_URL`, or `None` after saying why the test is skipped.
-fn redis_url() -> Option<String> {
-    match std::env::var("REDIS_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "REDIS_URL is not set; CI must start Redis with `.ci/redis start`"
-            );
-            eprintln!(
-                "skipped: set REDIS_URL (for example with `.ci/redis start`) to run this test"
-            );
-            None
-        }
-    }
-}
 
 /// Returns the Neo4j settings from `NEO4J_*`, or `None` after saying why the test is
 /// skipped.

@@ -7,8 +7,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use podgraph_redis::{DEFAULT_RETENTION, RedisStateStore};
-use podgraph_slo::Clock;
+use podgraph_slo::events::EPISODE_PROCESSED;
 use podgraph_slo::store::{BucketCounts, CountBatch, MergeOutcome, SloStateStore};
+use podgraph_slo::{Clock, Event, ManualClock, SloSpec, SloStatus, SloTracker, TrackerConfig};
 
 fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 6, 1, 12, 0, 0).unwrap()
@@ -179,6 +180,72 @@ fn concurrent_processes_add_up_exactly() {
             counts("api", at + TimeDelta::minutes(1), n, n),
         ]
     );
+}
+
+/// Returns the status of the shipped spec with one failed episode recorded at `at`.
+fn status_at(at: DateTime<Utc>) -> SloStatus {
+    let clock = ManualClock::new(at);
+    let tracker = SloTracker::with_config(
+        SloSpec::default_spec().unwrap(),
+        Arc::new(clock),
+        TrackerConfig::default(),
+        None,
+    );
+    tracker.record(&Event::outcome(EPISODE_PROCESSED, false));
+    tracker.evaluate()
+}
+
+#[test]
+fn status_snapshot_is_shared_between_stores() {
+    let Some(config) = support::shared_config("slo_status") else {
+        return;
+    };
+    let writer = RedisStateStore::open(&config, Duration::from_secs(600)).unwrap();
+    let reader = RedisStateStore::open(&config, Duration::from_secs(600)).unwrap();
+    assert_eq!(reader.load_status().unwrap(), None);
+
+    let first = status_at(start());
+    writer.save_status(&first).unwrap();
+    assert_eq!(reader.load_status().unwrap().as_ref(), Some(&first));
+
+    // A later save replaces the snapshot whole.
+    let second = status_at(start() + TimeDelta::minutes(5));
+    reader.save_status(&second).unwrap();
+    let loaded = writer.load_status().unwrap().unwrap();
+    assert_eq!(loaded.evaluated_at, second.evaluated_at);
+    assert_eq!(loaded, second);
+
+    let mut connection = redis::Client::open(config.url.clone().unwrap())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let key = format!("{}:{{slo}}:status", config.key_prefix);
+    let ttl: i64 = redis::cmd("TTL").arg(&key).query(&mut connection).unwrap();
+    assert!((1..=600).contains(&ttl), "status key expires in {ttl} s");
+}
+
+#[test]
+fn invalid_status_snapshot_is_corrupt_state() {
+    let Some(config) = support::shared_config("slo_status_invalid") else {
+        return;
+    };
+    let mut connection = redis::Client::open(config.url.clone().unwrap())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let key = format!("{}:{{slo}}:status", config.key_prefix);
+    redis::cmd("SET")
+        .arg(&key)
+        .arg("{not json")
+        .query::<()>(&mut connection)
+        .unwrap();
+    let store = RedisStateStore::open(&config, DEFAULT_RETENTION).unwrap();
+    let error = store.load_status().unwrap_err();
+    assert!(
+        matches!(error, podgraph_slo::SloError::CorruptState { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains(&key), "{error}");
 }
 
 #[test]

@@ -229,6 +229,23 @@ fn processes_sharing_a_file_see_each_other() {
     assert_eq!(api_total(&b, "5m"), Some(16));
 }
 
+#[test]
+fn refresh_within_one_bucket_keeps_saved_counts() {
+    let store: Arc<dyn SloStateStore> = Arc::new(MemoryStateStore::new());
+    let clock = ManualClock::new(start());
+    let a = tracker(Arc::clone(&store), &clock, "a");
+    let b = tracker(store, &clock, "b");
+
+    a.record_outcomes(API_REQUEST, &[], 9, 1, clock.now());
+    a.save().unwrap();
+    // Half a minute into the one-minute bucket, a three-second window starts inside it.
+    clock.advance(std::time::Duration::from_secs(30));
+    a.refresh(std::time::Duration::from_secs(3)).unwrap();
+    b.refresh(std::time::Duration::from_secs(3)).unwrap();
+    assert_eq!(api_total(&a, "5m"), Some(10));
+    assert_eq!(api_total(&b, "5m"), Some(10));
+}
+
 /// Applies a merge and then reports a failure, once, as a lost reply would.
 struct LostReply {
     inner: MemoryStateStore,

@@ -1,7 +1,7 @@
-//! The SLO side of `podgraph seed`: recording episode results, saving the budgets, and
-//! enforcing the policies before and after the run.
+//! The SLO side of `podgraph seed` and `podgraph worker`: recording episode results,
+//! saving the budgets and the status snapshot, and enforcing the policies.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,18 +14,44 @@ use podgraph_slo::policy::WebhookNotifier;
 use podgraph_slo::spec::ExtractionMode;
 use podgraph_slo::{Admission, PolicyEngine, SloObserver, SloSpec, SloStatus};
 
-use super::{
-    EXIT_FROZEN, load_spec, load_tracker, restore, rfc3339, snapshot_path, state_path,
-    write_snapshot,
-};
+use super::gate::ClaimGate;
+use super::state::{SloBackend, SloState};
+use super::{EXIT_FROZEN, evaluation_interval, load_spec, load_tracker, restore, rfc3339};
 use crate::config::Config;
 
-/// Time between saves and evaluations while a seeding run lasts.
-const EVALUATION_INTERVAL: Duration = Duration::from_secs(60);
+/// The command that records episode results, which sets the defaults of its SLO state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SloRole {
+    /// `podgraph seed`: one short run on this host.
+    Seed,
+    /// `podgraph worker`: one of many long-running processes sharing a Redis queue.
+    Worker,
+}
+
+impl SloRole {
+    /// Returns the backend used when `[slo] backend` is unset. Workers already share a
+    /// Redis server, and a budget that counted only one host's workers would be wrong.
+    pub(crate) fn default_backend(self) -> SloBackend {
+        match self {
+            Self::Seed => SloBackend::Sqlite,
+            Self::Worker => SloBackend::Redis,
+        }
+    }
+
+    /// Returns the time between saves and evaluations when
+    /// `[slo] evaluation_interval_secs` is unset. A worker runs for long and must see
+    /// other workers' events soon.
+    fn default_interval(self) -> Duration {
+        match self {
+            Self::Seed => Duration::from_secs(60),
+            Self::Worker => Duration::from_secs(15),
+        }
+    }
+}
 
 /// Builds the webhook notifier from, in order of precedence, the environment variable
 /// the spec names, `[slo] webhook_url`, and the URL written in the spec.
-fn webhook(spec: &SloSpec, config: &Config) -> Result<Option<WebhookNotifier>> {
+pub(super) fn webhook(spec: &SloSpec, config: &Config) -> Result<Option<WebhookNotifier>> {
     let settings = spec.notify.clone().unwrap_or_default();
     let from_env = std::env::var(&settings.url_env)
         .ok()
@@ -44,35 +70,40 @@ fn webhook(spec: &SloSpec, config: &Config) -> Result<Option<WebhookNotifier>> {
     Ok(Some(notifier))
 }
 
-/// The SLO side of one `podgraph seed` run.
-pub(crate) struct SeedSlo {
+/// The SLO side of one `podgraph seed` run or one `podgraph worker` process.
+pub(crate) struct SloSession {
     engine: Arc<PolicyEngine>,
-    snapshot: PathBuf,
-    state: PathBuf,
+    state: Arc<SloState>,
+    interval: Duration,
     evaluation: Option<(
         tokio::sync::oneshot::Sender<()>,
         tokio::task::JoinHandle<()>,
     )>,
 }
 
-impl SeedSlo {
-    /// Loads the spec and the stored budgets, restores the last evaluation, evaluates
-    /// now (which acts on policies that changed since) and starts the periodic save and
-    /// evaluation. With `override_freeze`, an active freeze admits the run and is
-    /// logged at warn level.
+impl SloSession {
+    /// Loads the spec and the stored budgets, restores the last snapshot, evaluates now
+    /// (which acts on policies that changed since) and starts the periodic save,
+    /// evaluation and snapshot. With `override_freeze`, an active freeze admits the
+    /// work and is logged at warn level.
     ///
     /// Install the metrics recorder first: the tracker binds its counters on creation.
-    pub(crate) async fn start(config: &Config, db: &Path, override_freeze: bool) -> Result<Self> {
+    pub(crate) async fn start(
+        config: &Config,
+        db: &Path,
+        role: SloRole,
+        override_freeze: bool,
+    ) -> Result<Self> {
         let spec = load_spec(None, config)?;
-        let state = state_path(config, db);
-        let snapshot = snapshot_path(&state);
+        let interval = evaluation_interval(config, role.default_interval())?;
+        let state = Arc::new(SloState::resolve(config, db, role.default_backend())?);
         let (tracker, buckets) = load_tracker(spec, &state, true).await?;
 
         let mut engine = PolicyEngine::new(Arc::clone(&tracker));
         if let Some(notifier) = webhook(tracker.spec(), config)? {
             engine = engine.with_notifier(Arc::new(notifier));
         }
-        restore(&engine, &snapshot);
+        restore(&engine, state.read_snapshot().await.as_ref());
         if override_freeze {
             engine.force(true);
         }
@@ -80,23 +111,36 @@ impl SeedSlo {
         let status = engine.evaluate().await;
         tracing::info!(
             target: "podgraph::slo",
-            state = %state.display(),
+            backend = state.backend().as_str(),
+            state = %state.location(),
             buckets,
             slos = status.slos.len(),
+            interval_s = interval.as_secs(),
             "slo state loaded"
         );
         announce_active_policies(&status);
 
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(Arc::clone(&engine).run(EVALUATION_INTERVAL, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(evaluate_and_publish(
+            Arc::clone(&engine),
+            Arc::clone(&state),
+            interval,
+            async {
+                let _ = stopped.await;
+            },
+        ));
         Ok(Self {
             engine,
-            snapshot,
             state,
+            interval,
             evaluation: Some((stop, task)),
         })
+    }
+
+    /// Returns the gate that a worker checks before each claim, for `configured` jobs at
+    /// once.
+    pub(crate) fn claim_gate(&self, configured: usize) -> ClaimGate {
+        ClaimGate::new(Arc::clone(&self.engine), configured, self.interval)
     }
 
     /// Decides whether the run may start. When a freeze rejects it, prints the SLO, the
@@ -161,7 +205,7 @@ impl SeedSlo {
 
     /// Stops the periodic evaluation (which saves the counts), evaluates once more so
     /// that policies the run triggered take effect and send their notifications, and
-    /// writes the snapshot for the next run. Failures are logged and not returned,
+    /// writes the snapshot for the next process. Failures are logged and not returned,
     /// because the run's graph is already written by then.
     pub(crate) async fn finish(mut self) {
         if let Some((stop, task)) = self.evaluation.take() {
@@ -171,10 +215,59 @@ impl SeedSlo {
             }
         }
         let status = self.engine.evaluate().await;
-        if let Err(error) = write_snapshot(&self.snapshot, &status) {
+        if let Err(error) = self.state.write_snapshot(&status).await {
             tracing::error!(target: "podgraph::slo", error = format!("{error:#}"), "alert and policy history not saved; the next run starts it afresh");
         }
-        tracing::info!(target: "podgraph::slo", state = %self.state.display(), "slo state saved");
+        tracing::info!(target: "podgraph::slo", state = %self.state.location(), "slo state saved");
+    }
+}
+
+/// Runs the engine's periodic save, refresh and evaluation until `shutdown`, and writes
+/// the status snapshot after each evaluation, so that processes started later restore
+/// the alert and policy history while this one still runs.
+///
+/// NOTE: a running process restores the snapshot only at start. When several running
+/// processes see the same policy change, each announces it (logs and webhook) with its
+/// own start time, and the snapshot keeps the start time of the last writer.
+pub(crate) async fn evaluate_and_publish(
+    engine: Arc<PolicyEngine>,
+    state: Arc<SloState>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let run = Arc::clone(&engine).run(interval, shutdown);
+    tokio::pin!(run);
+    let mut ticker = tokio::time::interval(interval.max(Duration::from_secs(1)));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut published = None;
+    loop {
+        tokio::select! {
+            () = &mut run => break,
+            _ = ticker.tick() => publish(&engine, &state, &mut published).await,
+        }
+    }
+    publish(&engine, &state, &mut published).await;
+}
+
+/// Writes the engine's last status as the snapshot unless it was written already.
+async fn publish(
+    engine: &PolicyEngine,
+    state: &SloState,
+    published: &mut Option<chrono::DateTime<chrono::Utc>>,
+) {
+    let Some(status) = engine.tracker().last_status() else {
+        return;
+    };
+    if *published == Some(status.evaluated_at) {
+        return;
+    }
+    match state.write_snapshot(&status).await {
+        Ok(()) => *published = Some(status.evaluated_at),
+        Err(error) => tracing::warn!(
+            target: "podgraph::slo",
+            error = format!("{error:#}"),
+            "slo status snapshot not saved; retrying at the next evaluation"
+        ),
     }
 }
 

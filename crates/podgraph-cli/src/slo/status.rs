@@ -15,7 +15,8 @@ use podgraph_slo::status::{BudgetReport, SloReport, StatusRow};
 use podgraph_slo::{Admission, PolicyEngine, SloStatus};
 use serde::Serialize;
 
-use super::{load_spec, load_tracker, restore, rfc3339, snapshot_path, state_path};
+use super::state::{SloBackend, SloState};
+use super::{load_spec, load_tracker, restore, rfc3339};
 use crate::config::Config;
 use crate::output::table;
 
@@ -42,9 +43,15 @@ struct StatusDocument<'a> {
     version: u32,
     /// Origin of the spec: a path or `<embedded>`.
     spec: &'a str,
-    /// The SLO state file read.
-    state_file: String,
-    /// Whether the state file existed; without it every budget is untouched.
+    /// The state backend read: `sqlite` or `redis`.
+    state_backend: &'static str,
+    /// The state read: the SQLite file, or the Redis server and key prefix.
+    state: String,
+    /// The SQLite state file read; absent for Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state_file: Option<String>,
+    /// Whether any state was found (the SQLite file, or Redis counts or a snapshot);
+    /// without it every budget is untouched.
     state_found: bool,
     #[serde(flatten)]
     status: &'a SloStatus,
@@ -70,12 +77,22 @@ pub(super) async fn run(
         );
     }
     let db = db.unwrap_or_else(|| config.slo_anchor());
-    let state = state_path(config, &db);
-    let state_found = state.is_file();
+    let state = SloState::resolve(config, &db, SloBackend::Sqlite)?;
     // A status query leaves no trace, so a missing state file is not created.
-    let (tracker, _) = load_tracker(spec, &state, false).await?;
+    let (tracker, buckets) = load_tracker(spec, &state, false).await?;
+    let snapshot = state.read_snapshot().await;
+    let state_found = match state.file() {
+        Some(file) => file.is_file(),
+        None => buckets > 0 || snapshot.is_some(),
+    };
+    if !state_found && state.backend() == SloBackend::Sqlite && config.redis.url.is_some() {
+        eprintln!(
+            "podgraph: no SLO state at {}; workers keep their budgets in Redis unless configured otherwise, so set [slo] backend = \"redis\" or PODGRAPH_SLO_BACKEND=redis to read theirs",
+            state.location()
+        );
+    }
     let engine = PolicyEngine::new(Arc::clone(&tracker)).with_notifier(Arc::new(ReadOnly));
-    restore(&engine, &snapshot_path(&state));
+    restore(&engine, snapshot.as_ref());
     let mut status = engine.evaluate().await;
     if let Some(name) = only {
         status.slos.retain(|report| report.name == name);
@@ -85,7 +102,9 @@ pub(super) async fn run(
         let document = StatusDocument {
             version: STATUS_FORMAT_VERSION,
             spec: &tracker.spec().origin,
-            state_file: state.display().to_string(),
+            state_backend: state.backend().as_str(),
+            state: state.location(),
+            state_file: state.file().map(|file| file.display().to_string()),
             state_found,
             status: &status,
         };
@@ -96,12 +115,13 @@ pub(super) async fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_status(status: &SloStatus, origin: &str, state: &Path, state_found: bool) {
+fn print_status(status: &SloStatus, origin: &str, state: &SloState, state_found: bool) {
     let found = if state_found { "" } else { " (not found)" };
     println!(
-        "SLO status at {} (spec {origin}, state {}{found})",
+        "SLO status at {} (spec {origin}, {} state {}{found})",
         rfc3339(status.evaluated_at),
-        state.display()
+        state.backend().as_str(),
+        state.location()
     );
     match &status.admission {
         Some(Admission::Frozen { reason, .. }) => println!("seeding: frozen: {reason}"),

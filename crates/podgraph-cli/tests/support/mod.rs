@@ -138,6 +138,11 @@ impl Spawned {
         self.child.id()
     }
 
+    /// Returns what the process has written to standard error so far.
+    pub(crate) fn stderr_so_far(&self) -> String {
+        fs::read_to_string(&self.stderr).unwrap_or_default()
+    }
+
     /// Checks whether the process has exited.
     pub(crate) fn has_exited(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(Some(_)))
@@ -178,6 +183,24 @@ impl Spawned {
     pub(crate) fn kill(mut self) -> Run {
         let _ = self.child.kill();
         self.wait(SHORT)
+    }
+}
+
+/// Returns `REDIS_URL`, or `None` after saying why the test is skipped. Under CI (`CI`
+/// set) a missing server fails the test instead.
+pub(crate) fn redis_url() -> Option<String> {
+    match std::env::var("REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "REDIS_URL is not set; CI must start Redis with `.ci/redis start`"
+            );
+            eprintln!(
+                "skipped: set REDIS_URL (for example with `.ci/redis start`) to run this test"
+            );
+            None
+        }
     }
 }
 

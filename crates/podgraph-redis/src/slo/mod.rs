@@ -10,12 +10,17 @@
 //! | `podgraph:{slo}:buckets` | sorted set | bucket starts, to find buckets by time |
 //! | `podgraph:{slo}:sequence` | hash | process id to the last batch sequence applied |
 //! | `podgraph:{slo}:newest` | hash | process id to the newest bucket start it wrote |
+//! | `podgraph:{slo}:status` | string | JSON of the last [`SloStatus`] any process saved |
 //!
 //! A merge is one Lua script: it checks the process's sequence, adds the counts with
 //! `HINCRBY` and records the sequence, so concurrent merges from many processes add up
 //! exactly and a batch sent twice is counted once. Every key written also gets an expiry
 //! of `retention` after its last write, so a deployment that stops pruning does not
 //! leave its keys behind for ever.
+//!
+//! The status snapshot (alert states and active policies with their start times) is
+//! replaced whole with one `SET`, so a reader sees one process's complete snapshot and
+//! the last writer wins.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -23,7 +28,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use podgraph_slo::store::{BucketCounts, CountBatch, MergeOutcome, SloStateStore};
-use podgraph_slo::{SloError, SloResult};
+use podgraph_slo::{SloError, SloResult, SloStatus};
 use redis::Script;
 
 use crate::config::{RedisConfig, redact_url};
@@ -52,10 +57,13 @@ pub struct RedisStateStore {
 }
 
 struct Keys {
+    /// The common prefix, `<key_prefix>:{slo}`.
+    prefix: String,
     bucket_prefix: String,
     buckets: String,
     sequence: String,
     newest: String,
+    status: String,
 }
 
 impl RedisStateStore {
@@ -88,10 +96,12 @@ impl RedisStateStore {
             operation_timeout: config.operation_timeout(),
             retention_secs: retention.as_secs().max(1),
             keys: Keys {
+                prefix: prefix.clone(),
                 bucket_prefix: format!("{prefix}:bucket:"),
                 buckets: format!("{prefix}:buckets"),
                 sequence: format!("{prefix}:sequence"),
                 newest: format!("{prefix}:newest"),
+                status: format!("{prefix}:status"),
             },
             merge_script: Script::new(include_str!("merge.lua")),
             prune_script: Script::new(include_str!("prune.lua")),
@@ -154,6 +164,54 @@ impl RedisStateStore {
                 Err(self.error(operation, &error))
             }
         }
+    }
+
+    /// Reads the status snapshot that [`RedisStateStore::save_status`] stored last, from
+    /// any process. Returns `None` when no process has stored one yet.
+    ///
+    /// # Errors
+    /// `Backend` when Redis cannot be reached, and `CorruptState` when the stored value
+    /// is not a status snapshot.
+    pub fn load_status(&self) -> SloResult<Option<SloStatus>> {
+        let text: Option<String> = self.with_connection("load status", |connection| {
+            redis::cmd("GET").arg(&self.keys.status).query(connection)
+        })?;
+        let Some(text) = text else {
+            return Ok(None);
+        };
+        serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|error| SloError::CorruptState {
+                location: format!("{} key {}", self.location, self.keys.status),
+                message: format!("invalid status snapshot: {error}"),
+            })
+    }
+
+    /// Replaces the status snapshot with `status` in one `SET`, which also renews the
+    /// key's expiry to the store's retention.
+    ///
+    /// # Errors
+    /// `Backend` when Redis cannot be reached or rejects the write.
+    pub fn save_status(&self, status: &SloStatus) -> SloResult<()> {
+        let text = serde_json::to_string(status).map_err(|error| SloError::Backend {
+            operation: "save status",
+            location: self.location.clone(),
+            message: format!("cannot serialise the status snapshot: {error}"),
+            temporary: false,
+        })?;
+        self.with_connection("save status", |connection| {
+            redis::cmd("SET")
+                .arg(&self.keys.status)
+                .arg(text)
+                .arg("EX")
+                .arg(self.retention_secs)
+                .query::<()>(connection)
+        })
+    }
+
+    /// Returns the server URL (password hidden) and the key prefix, for messages.
+    pub fn location(&self) -> String {
+        format!("{} keys {}:*", self.location, self.keys.prefix)
     }
 
     fn to_redis(&self, value: u64, what: &str) -> SloResult<i64> {

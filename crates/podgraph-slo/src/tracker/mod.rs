@@ -483,8 +483,12 @@ impl SloTracker {
         // NOTE: when a merge failed after the store applied it, the batch is both stored
         // and still unsaved here, so it counts twice until the retry in the next save
         // learns that it was applied.
-        let rows = store.load(since)?;
+        // The bucket that contains `since` is replaced below, so it is read whole: a
+        // window that ends inside a bucket must not drop the counts saved early in it.
         let first = since.timestamp().div_euclid(self.width);
+        let aligned = DateTime::from_timestamp(first.saturating_mul(self.width), 0)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        let rows = store.load(aligned)?;
         let now = self.clock.now().timestamp().div_euclid(self.width);
 
         let mut by_slo: HashMap<&str, Vec<Bucket>> = HashMap::new();
