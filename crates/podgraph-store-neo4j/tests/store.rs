@@ -38,6 +38,37 @@ async fn migrate_is_idempotent_and_versioned() {
 }
 
 #[tokio::test]
+async fn fulltext_indexes_are_eventually_consistent() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let config = store.config();
+    let graph = neo4rs::Graph::new(&config.uri, &config.user, &config.password).unwrap();
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "SHOW FULLTEXT INDEXES YIELD name, options
+             RETURN name, options.indexConfig['fulltext.eventually_consistent'] AS eventual
+             ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let mut indexes = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        let name: String = row.get("name").unwrap();
+        let eventual: bool = row.get("eventual").unwrap();
+        indexes.push((name, eventual));
+    }
+    assert_eq!(
+        indexes,
+        [
+            ("entity_names".to_owned(), true),
+            ("quote_text".to_owned(), true),
+            ("segment_text".to_owned(), true),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn health_reports_version_and_latency() {
     let Some((store, _guard)) = common::empty_store().await else {
         return;
@@ -259,6 +290,8 @@ async fn search_finds_segments_quotes_and_entities() {
         .await
         .unwrap();
 
+    // The indexes are eventually consistent, so this also checks that search waits for
+    // them to include the write that just committed.
     let hits = store.search("serde", 10).await.unwrap();
     let kinds: Vec<SearchHitKind> = hits.iter().map(|h| h.kind).collect();
     assert!(kinds.contains(&SearchHitKind::Segment), "{hits:?}");
