@@ -308,6 +308,42 @@ async fn search_finds_segments_quotes_and_entities() {
 }
 
 #[tokio::test]
+async fn rewrite_without_pair_lowers_weight() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    store
+        .write_episode(&episode("ep-1", "2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+
+    // The new version of ep-2 still lists Tokio and Rust but no longer relates them, so
+    // only ep-1's contribution of 2.0 is left on the shared relationship.
+    let rewrite = EpisodeGraphBuilder::new("Rust Talk", "ep-2")
+        .title("Episode ep-2")
+        .published(DateTime::parse_from_rfc3339("2024-01-02T00:00:00Z").unwrap())
+        .segment("Alice", "Tokio and Rust, once more.")
+        .entity(EntityKind::Product, "Rust")
+        .entity(EntityKind::Product, "Tokio")
+        .build()
+        .unwrap();
+    store.write_episode(&rewrite).await.unwrap();
+
+    let tokio_id = EntityId::derive("product", "Tokio");
+    let subgraph = store.neighbours(tokio_id, 1, 10).await.unwrap();
+    let tokio_rust = subgraph
+        .edges
+        .iter()
+        .find(|e| e.source == tokio_id)
+        .unwrap();
+    assert_eq!(tokio_rust.weight, 2.0);
+}
+
+#[tokio::test]
 async fn neighbours_follow_related_to_both_ways() {
     let Some((store, _guard)) = common::empty_store().await else {
         return;
