@@ -17,6 +17,19 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 const OPERATION: &str = "store.migrate";
 
+/// Index options of the full-text indexes.
+///
+/// An eventually consistent full-text index is updated by a background thread after
+/// commit instead of inside it, which takes the Lucene work off every write's commit.
+/// Search calls `db.index.fulltext.awaitEventuallyConsistentIndexRefresh()` first, so it
+/// still finds every committed write. A database whose indexes were created synchronous
+/// keeps them so, because `IF NOT EXISTS` leaves existing indexes unchanged.
+macro_rules! fulltext_options {
+    () => {
+        " OPTIONS {indexConfig: {`fulltext.eventually_consistent`: true}}"
+    };
+}
+
 /// Schema statements of version 1, in the order they run.
 const STATEMENTS: [&str; 20] = [
     "CREATE CONSTRAINT podcast_id IF NOT EXISTS FOR (n:Podcast) REQUIRE n.id IS UNIQUE",
@@ -36,9 +49,18 @@ const STATEMENTS: [&str; 20] = [
     "CREATE INDEX insight_episode IF NOT EXISTS FOR (n:Insight) ON (n.episode_id)",
     "CREATE INDEX alias_normalized IF NOT EXISTS FOR (n:Alias) ON (n.normalized)",
     "CREATE INDEX alias_entity IF NOT EXISTS FOR (n:Alias) ON (n.entity_id)",
-    "CREATE FULLTEXT INDEX segment_text IF NOT EXISTS FOR (n:Segment) ON EACH [n.text]",
-    "CREATE FULLTEXT INDEX quote_text IF NOT EXISTS FOR (n:Quote) ON EACH [n.text]",
-    "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:Entity) ON EACH [n.name, n.aliases_text]",
+    concat!(
+        "CREATE FULLTEXT INDEX segment_text IF NOT EXISTS FOR (n:Segment) ON EACH [n.text]",
+        fulltext_options!()
+    ),
+    concat!(
+        "CREATE FULLTEXT INDEX quote_text IF NOT EXISTS FOR (n:Quote) ON EACH [n.text]",
+        fulltext_options!()
+    ),
+    concat!(
+        "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:Entity) ON EACH [n.name, n.aliases_text]",
+        fulltext_options!()
+    ),
 ];
 
 /// Seconds `migrate` waits for new indexes to come online.

@@ -38,6 +38,37 @@ async fn migrate_is_idempotent_and_versioned() {
 }
 
 #[tokio::test]
+async fn fulltext_indexes_are_eventually_consistent() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let config = store.config();
+    let graph = neo4rs::Graph::new(&config.uri, &config.user, &config.password).unwrap();
+    let mut rows = graph
+        .execute(neo4rs::query(
+            "SHOW FULLTEXT INDEXES YIELD name, options
+             RETURN name, options.indexConfig['fulltext.eventually_consistent'] AS eventual
+             ORDER BY name",
+        ))
+        .await
+        .unwrap();
+    let mut indexes = Vec::new();
+    while let Some(row) = rows.next().await.unwrap() {
+        let name: String = row.get("name").unwrap();
+        let eventual: bool = row.get("eventual").unwrap();
+        indexes.push((name, eventual));
+    }
+    assert_eq!(
+        indexes,
+        [
+            ("entity_names".to_owned(), true),
+            ("quote_text".to_owned(), true),
+            ("segment_text".to_owned(), true),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn health_reports_version_and_latency() {
     let Some((store, _guard)) = common::empty_store().await else {
         return;
@@ -259,6 +290,8 @@ async fn search_finds_segments_quotes_and_entities() {
         .await
         .unwrap();
 
+    // The indexes are eventually consistent, so this also checks that search waits for
+    // them to include the write that just committed.
     let hits = store.search("serde", 10).await.unwrap();
     let kinds: Vec<SearchHitKind> = hits.iter().map(|h| h.kind).collect();
     assert!(kinds.contains(&SearchHitKind::Segment), "{hits:?}");
@@ -272,6 +305,42 @@ async fn search_finds_segments_quotes_and_entities() {
     // Lucene operators in the input are separators, never syntax errors.
     assert!(store.search("serde AND (rust* OR \"", 10).await.is_ok());
     assert!(store.search("  ", 10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn rewrite_without_pair_lowers_weight() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    store
+        .write_episode(&episode("ep-1", "2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+    store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap();
+
+    // The new version of ep-2 still lists Tokio and Rust but no longer relates them, so
+    // only ep-1's contribution of 2.0 is left on the shared relationship.
+    let rewrite = EpisodeGraphBuilder::new("Rust Talk", "ep-2")
+        .title("Episode ep-2")
+        .published(DateTime::parse_from_rfc3339("2024-01-02T00:00:00Z").unwrap())
+        .segment("Alice", "Tokio and Rust, once more.")
+        .entity(EntityKind::Product, "Rust")
+        .entity(EntityKind::Product, "Tokio")
+        .build()
+        .unwrap();
+    store.write_episode(&rewrite).await.unwrap();
+
+    let tokio_id = EntityId::derive("product", "Tokio");
+    let subgraph = store.neighbours(tokio_id, 1, 10).await.unwrap();
+    let tokio_rust = subgraph
+        .edges
+        .iter()
+        .find(|e| e.source == tokio_id)
+        .unwrap();
+    assert_eq!(tokio_rust.weight, 2.0);
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@ use podgraph_core::provider::{SearchHit, SearchHitKind};
 use podgraph_core::{EpisodeId, ProviderResult};
 use serde_json::json;
 
-use crate::db::{column, limit_param, query_with, read_all};
+use crate::db::{column, limit_param, query_with, read_all, statement};
+use crate::error::driver_error;
 
 /// Hits returned when a search requests 0.
 pub const DEFAULT_SEARCH_HITS: usize = 20;
@@ -76,6 +77,14 @@ pub(crate) async fn search(
          LIMIT $limit",
         [("query", json!(lucene)), ("limit", limit_param(limit))],
     )?;
+    // The indexes are eventually consistent (see `schema.rs`), so wait until they
+    // include every committed write.
+    graph
+        .run(statement(
+            "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()",
+        ))
+        .await
+        .map_err(|e| driver_error(OP, "failed to refresh the full-text indexes", e))?;
     let rows = read_all(graph, OP, "failed to search", query).await?;
     rows.iter()
         .map(|row| {

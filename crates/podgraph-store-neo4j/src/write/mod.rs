@@ -230,12 +230,16 @@ MERGE (i)-[r:ABOUT]->(n)
 SET r.gen = $gen";
 
 // Every RELATED_TO source is an entity the episode listed, now or in its previous version.
+// The weight is summed again here because a pair the new version lacks is not merged
+// afterwards, and its weight would keep the removed contribution.
 const STRIP_RELATED: &str = "
 MATCH (:Episode {id: $episode})-[:LISTS]->(:Entity)-[r:RELATED_TO]->()
 WHERE $episode IN r.episodes
 WITH DISTINCT r
 WITH r, [i IN range(0, size(r.episodes) - 1) WHERE r.episodes[i] <> $episode] AS keep
-SET r.weights = [i IN keep | r.weights[i]], r.episodes = [i IN keep | r.episodes[i]]";
+WITH r, keep, [i IN keep | r.weights[i]] AS weights
+SET r.weights = weights, r.episodes = [i IN keep | r.episodes[i]],
+    r.weight = reduce(total = 0.0, w IN weights | total + w)";
 
 const MERGE_RELATED: &str = "
 UNWIND $rows AS row
