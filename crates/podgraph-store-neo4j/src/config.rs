@@ -33,7 +33,9 @@ pub struct Neo4jConfig {
     pub database: Option<String>,
     /// Maximum pooled Bolt connections.
     pub max_connections: usize,
-    /// Time allowed to open one connection, in seconds.
+    /// Time allowed to open one connection and to wait for each response, in seconds.
+    /// neo4rs applies one limit to both, so a statement that runs longer fails with a
+    /// timeout: raise it for large deletes or imports.
     pub connect_timeout_secs: u64,
     /// Rows fetched per round trip when reading results.
     pub fetch_size: usize,
