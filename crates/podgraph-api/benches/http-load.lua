@@ -11,8 +11,8 @@ local search_words = {
 local paths = {}
 local next_index = 0
 
--- wrk runs setup() once per thread in the main Lua state; the offset spreads the
--- threads over the id list so they do not request the same entity in step.
+-- wrk runs setup() once per thread in the main Lua state. The offset spreads the
+-- threads over the id list, so they do not request the same entity in step.
 local thread_count = 0
 function setup(thread)
   thread:set("start_offset", thread_count * 97)

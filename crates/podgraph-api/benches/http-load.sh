@@ -4,10 +4,11 @@
 #
 #   PODGRAPH_CORPUS_DIR=/path/to/corpus crates/podgraph-api/benches/http-load.sh
 #
-# Builds the release binary, seeds a database from $PODGRAPH_CORPUS_DIR/talkpython (or
-# reuses PODGRAPH_LOAD_DB when that file already holds a graph), serves it on a loopback
-# port with the rate limit lifted, warms up, then runs wrk (`-t2 -cN -d10s --latency`)
-# for entity lookup, search and /health at 1, 16 and 64 connections. Entity lookups
+# Builds the release binary and seeds a database from $PODGRAPH_CORPUS_DIR/talkpython,
+# or reuses PODGRAPH_LOAD_DB when that file already holds a graph. Serves it on a
+# loopback port with the rate limit lifted and warms up. Then runs wrk
+# (`-t2 -cN -d10s --latency`) for entity lookup, search and /health at 1, 16 and 64
+# connections. Entity lookups
 # cycle through the 200 most mentioned entities, read from the API itself. Prints a
 # Markdown table and stops the server.
 #
@@ -65,7 +66,7 @@ else
     podgraph="${CARGO_TARGET_DIR:-$root/target}/release/podgraph"
 fi
 
-# The rate limit is lifted so that it never answers 429 during the runs.
+# The rate limit is lifted so that no request of the runs gets a 429 response.
 cat >"$work/podgraph.toml" <<EOF
 [api]
 addr = "$addr"
@@ -93,7 +94,7 @@ for _ in $(seq 1 100); do
         break
     fi
     if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "http-load: podgraph serve exited before it answered /health" >&2
+        echo "http-load: podgraph serve exited before /health responded" >&2
         exit 1
     fi
     sleep 0.1
@@ -120,7 +121,8 @@ echo "http-load: warming up" >&2
 run_wrk 16 3s entity >/dev/null
 run_wrk 16 2s search >/dev/null
 
-echo "http-load: load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo
+echo "Load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| route | connections | requests | requests/s | p50 ms | p99 ms | errors |"
 echo "|---|---|---|---|---|---|---|"
@@ -136,4 +138,4 @@ for conns in $connections; do
     done
 done
 echo
-echo "http-load: load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
