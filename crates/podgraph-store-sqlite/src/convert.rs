@@ -12,6 +12,16 @@ use rusqlite::Row;
 
 use crate::error::{DbContext, corrupt_value, invalid_input};
 
+/// Sort key of an undated episode in date-ordered listings: after every real date, because
+/// `chrono` dates end in year 262143, far below `i64::MAX` milliseconds.
+pub(crate) const UNDATED_SORT_KEY: i64 = i64::MAX;
+
+/// Returns the key that orders an episode by date in `mentions.episode_sort_key`: its
+/// publication time in Unix milliseconds, or [`UNDATED_SORT_KEY`] for an undated episode.
+pub(crate) fn episode_sort_key(published_ms: Option<i64>) -> i64 {
+    published_ms.unwrap_or(UNDATED_SORT_KEY)
+}
+
 /// Converts an unsigned model value to an SQLite integer.
 pub(crate) fn to_i64(
     ctx: &DbContext,

@@ -17,7 +17,7 @@ use crate::error::{DbContext, sqlite_error};
 pub(crate) const APPLICATION_ID: i32 = 0x5047_5246;
 
 /// Migrations in order; migration `i` upgrades the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4];
+const MIGRATIONS: &[&str] = &[SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4, SCHEMA_V5];
 
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;
@@ -549,4 +549,22 @@ UPDATE relationships SET weight_units = (
       AND c.kind = relationships.kind
 );
 UPDATE relationships SET weight = weight_units / 4294967296.0;
+";
+
+/// Version 5: the episode's date in each mention, so that an entity's mentions page is an
+/// index range scan in page order instead of a sort of all the entity's mentions.
+///
+/// `episode_sort_key` is the episode's `published_ms`, or `i64::MAX` for an undated
+/// episode, so undated episodes come last. The writer sets it in every mention upsert,
+/// and a rewrite upserts all of an episode's mentions, so a changed date reaches every row.
+/// Existing rows are filled in from `episodes` here.
+const SCHEMA_V5: &str = "
+ALTER TABLE mentions ADD COLUMN episode_sort_key INTEGER NOT NULL DEFAULT 9223372036854775807;
+UPDATE mentions SET episode_sort_key = coalesce(
+    (SELECT e.published_ms FROM episodes AS e WHERE e.id = mentions.episode_id),
+    9223372036854775807
+);
+DROP INDEX mentions_by_entity;
+CREATE INDEX mentions_by_entity_in_date_order
+    ON mentions(entity_id, episode_sort_key, episode_id, span_start, span_end);
 ";

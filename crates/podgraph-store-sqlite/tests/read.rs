@@ -9,7 +9,7 @@ use podgraph_core::model::{EntityKind, RelationKind};
 use podgraph_core::provider::{
     EntityFilter, GraphStore, HealthStatus, Page, PageRequest, QuoteFilter,
 };
-use podgraph_core::{EntityId, ErrorKind};
+use podgraph_core::{EntityId, EpisodeId, ErrorKind};
 use podgraph_store_sqlite::SqliteStore;
 
 /// Builds a store with `episodes` episodes of two podcasts. Episode `i` is dated in
@@ -422,4 +422,141 @@ async fn first_name_aliases_do_not_match_other_episodes() {
             .iter()
             .any(|a| a.alias == "Guido" && a.rule.as_deref() == Some("first-name"))
     );
+}
+
+/// Writes episode `guid` of "Date Show", published at `date` (or undated), whose
+/// `turns` segments each mention Rust twice.
+async fn write_dated(store: &SqliteStore, guid: &str, date: Option<&str>, turns: u64) {
+    let mut builder = EpisodeBuilder::new("Date Show", guid);
+    if let Some(date) = date {
+        builder = builder.published(date);
+    }
+    for turn in 0..turns {
+        let start = turn * 1_000;
+        builder = builder.turn(
+            Some("Host"),
+            start,
+            start + 1_000,
+            "Rust here and Rust there.",
+        );
+    }
+    for segment in 0..turns as usize {
+        builder = builder
+            .mention(segment, EntityKind::Product, "Rust", "Rust")
+            .mention(segment, EntityKind::Product, "Rust", "Rust there");
+    }
+    store.write_episode(&builder.build()).await.unwrap();
+}
+
+/// Returns the page order of mentions computed in Rust: episode date (undated last),
+/// episode id as text, then span.
+fn expected_order(
+    store_episodes: &[podgraph_core::provider::EpisodeSummary],
+    mentions: &[podgraph_core::provider::MentionRecord],
+) -> Vec<(EpisodeId, usize, usize)> {
+    let mut keyed: Vec<_> = mentions
+        .iter()
+        .map(|m| {
+            let published = store_episodes
+                .iter()
+                .find(|e| e.id == m.episode_id)
+                .and_then(|e| e.published);
+            let key = (
+                published.is_none(),
+                published,
+                m.episode_id.to_string(),
+                m.span.start,
+                m.span.end,
+            );
+            (key, (m.episode_id, m.span.start, m.span.end))
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, id)| id).collect()
+}
+
+#[tokio::test]
+async fn mention_pages_with_equal_dates_walk_in_order() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    // Four episodes share one instant (one written with another offset), two share
+    // another date, one has its own and two are undated.
+    let dates = [
+        Some("2024-04-01T09:00:00Z"),
+        Some("2024-04-01T09:00:00Z"),
+        Some("2023-11-30T22:15:00-05:00"),
+        None,
+        Some("2024-04-01T09:00:00Z"),
+        Some("2024-01-10T00:00:00Z"),
+        None,
+        Some("2024-01-10T00:00:00Z"),
+        Some("2024-04-01T11:00:00+02:00"),
+    ];
+    for (i, date) in dates.iter().enumerate() {
+        write_dated(&store, &format!("dated{i}"), *date, 3 + i as u64 % 3).await;
+    }
+    let rust = EntityId::derive("product", "Rust");
+    let all = store
+        .mentions(rust, &PageRequest::first(1000))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(all.len(), 2 * (3 * 3 + 3 * 4 + 3 * 5));
+
+    let episodes = store
+        .episodes(None, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    let expected = expected_order(&episodes, &all);
+    let listed: Vec<_> = all
+        .iter()
+        .map(|m| (m.episode_id, m.span.start, m.span.end))
+        .collect();
+    assert_eq!(listed, expected, "one page lists in date order");
+
+    for limit in [1, 2, 5, 6, 7, 20, 72] {
+        let walked = walk(limit, |page| {
+            let store = store.clone();
+            async move { store.mentions(rust, &page).await.unwrap() }
+        })
+        .await;
+        let keys: Vec<_> = walked
+            .iter()
+            .map(|m| (m.episode_id, m.span.start, m.span.end))
+            .collect();
+        assert_eq!(keys, expected, "same order with limit {limit}");
+    }
+}
+
+#[tokio::test]
+async fn mention_order_follows_rewritten_episode_date() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    write_dated(&store, "early", Some("2024-01-01T00:00:00Z"), 1).await;
+    write_dated(&store, "late", Some("2024-06-01T00:00:00Z"), 1).await;
+    write_dated(&store, "undated", None, 1).await;
+    let rust = EntityId::derive("product", "Rust");
+    let episode_order = |items: &[podgraph_core::provider::MentionRecord]| {
+        let mut ids: Vec<EpisodeId> = items.iter().map(|m| m.episode_id).collect();
+        ids.dedup();
+        ids
+    };
+    let before = store
+        .mentions(rust, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    let [early, late, undated] = episode_order(&before)[..] else {
+        panic!("expected three episodes, got {before:?}");
+    };
+
+    // Moving "early" after "late" and dating "undated" first reorders the pages.
+    write_dated(&store, "early", Some("2024-09-01T00:00:00Z"), 1).await;
+    write_dated(&store, "undated", Some("2023-01-01T00:00:00Z"), 1).await;
+    let after = store
+        .mentions(rust, &PageRequest::first(100))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(after.len(), before.len());
+    assert_eq!(episode_order(&after), [undated, late, early]);
 }

@@ -173,7 +173,30 @@ pub(crate) fn entity_summary(
     })
 }
 
+/// First page of an entity's mentions in `mentions_by_entity_in_date_order` order.
+const MENTIONS_FIRST_PAGE: &str = "
+    SELECT m.entity_id, m.episode_id, e.title, m.segment_id, m.speaker, m.start_ms, m.end_ms,
+        m.surface, m.span_start, m.span_end, m.episode_sort_key
+    FROM mentions AS m JOIN episodes AS e ON e.id = m.episode_id
+    WHERE m.entity_id = ?1
+    ORDER BY m.episode_sort_key, m.episode_id, m.span_start, m.span_end
+    LIMIT ?2";
+
+/// A page of an entity's mentions after the cursor `(?2, ?3, ?4, ?5)`, in the same order.
+const MENTIONS_AFTER_CURSOR: &str = "
+    SELECT m.entity_id, m.episode_id, e.title, m.segment_id, m.speaker, m.start_ms, m.end_ms,
+        m.surface, m.span_start, m.span_end, m.episode_sort_key
+    FROM mentions AS m JOIN episodes AS e ON e.id = m.episode_id
+    WHERE m.entity_id = ?1
+      AND (m.episode_sort_key, m.episode_id, m.span_start, m.span_end) > (?2, ?3, ?4, ?5)
+    ORDER BY m.episode_sort_key, m.episode_id, m.span_start, m.span_end
+    LIMIT ?6";
+
 /// Lists an entity's mentions by episode date (undated last), episode id, then position.
+///
+/// The order is the index `mentions_by_entity_in_date_order`, so a page reads only its
+/// own rows. The first page and later pages use separate statements because a bound
+/// `?2 IS NULL OR ...` would keep SQLite from turning the cursor into a range start.
 pub(crate) fn mentions(
     conn: &Connection,
     ctx: &DbContext,
@@ -182,55 +205,50 @@ pub(crate) fn mentions(
 ) -> Result<Page<MentionRecord>, ProviderError> {
     let limit = page_limit(page);
     let after: Option<(i64, String, i64, i64)> = decode(ctx, "mentions", page)?;
-    let (sort_key, episode, span_start, span_end) = match after {
-        Some((k, e, s, t)) => (Some(k), Some(e), Some(s), Some(t)),
-        None => (None, None, None, None),
+    let entity = entity.to_string();
+    let fetch = fetch_limit(limit);
+    let read_row = |row: &Row<'_>| {
+        let record = MentionRecord {
+            entity_id: get_parsed(ctx, row, "entity_id")?,
+            episode_id: get_parsed(ctx, row, "episode_id")?,
+            episode_title: get(ctx, row, "title")?,
+            segment_id: get_parsed(ctx, row, "segment_id")?,
+            speaker: get(ctx, row, "speaker")?,
+            start_ms: get_unsigned(ctx, row, "start_ms")?,
+            end_ms: get_unsigned(ctx, row, "end_ms")?,
+            surface: get(ctx, row, "surface")?,
+            span: TextSpan {
+                start: get_unsigned(ctx, row, "span_start")?,
+                end: get_unsigned(ctx, row, "span_end")?,
+            },
+        };
+        let key: (i64, String, i64, i64) = (
+            get(ctx, row, "episode_sort_key")?,
+            record.episode_id.to_string(),
+            get(ctx, row, "span_start")?,
+            get(ctx, row, "span_end")?,
+        );
+        Ok((record, key))
     };
-    let rows = query_all(
-        conn,
-        ctx,
-        "list mentions",
-        "SELECT m.entity_id, m.episode_id, e.title, m.segment_id, m.speaker, m.start_ms,
-             m.end_ms, m.surface, m.span_start, m.span_end,
-             coalesce(e.published_ms, 9223372036854775807) AS sort_key
-         FROM mentions AS m JOIN episodes AS e ON e.id = m.episode_id
-         WHERE m.entity_id = ?1
-           AND (?2 IS NULL OR (coalesce(e.published_ms, 9223372036854775807), m.episode_id,
-                               m.span_start, m.span_end) > (?2, ?3, ?4, ?5))
-         ORDER BY sort_key, m.episode_id, m.span_start, m.span_end
-         LIMIT ?6",
-        params![
-            entity.to_string(),
-            sort_key,
-            episode,
-            span_start,
-            span_end,
-            fetch_limit(limit)
-        ],
-        |row| {
-            let record = MentionRecord {
-                entity_id: get_parsed(ctx, row, "entity_id")?,
-                episode_id: get_parsed(ctx, row, "episode_id")?,
-                episode_title: get(ctx, row, "title")?,
-                segment_id: get_parsed(ctx, row, "segment_id")?,
-                speaker: get(ctx, row, "speaker")?,
-                start_ms: get_unsigned(ctx, row, "start_ms")?,
-                end_ms: get_unsigned(ctx, row, "end_ms")?,
-                surface: get(ctx, row, "surface")?,
-                span: TextSpan {
-                    start: get_unsigned(ctx, row, "span_start")?,
-                    end: get_unsigned(ctx, row, "span_end")?,
-                },
-            };
-            let key: (i64, String, i64, i64) = (
-                get(ctx, row, "sort_key")?,
-                record.episode_id.to_string(),
-                get(ctx, row, "span_start")?,
-                get(ctx, row, "span_end")?,
-            );
-            Ok((record, key))
-        },
-    )?;
+
+    let rows = match after {
+        None => query_all(
+            conn,
+            ctx,
+            "list mentions",
+            MENTIONS_FIRST_PAGE,
+            params![entity, fetch],
+            read_row,
+        )?,
+        Some((sort_key, episode, span_start, span_end)) => query_all(
+            conn,
+            ctx,
+            "list mentions",
+            MENTIONS_AFTER_CURSOR,
+            params![entity, sort_key, episode, span_start, span_end, fetch],
+            read_row,
+        )?,
+    };
     Ok(into_page(rows, limit, "mentions"))
 }
 
@@ -283,4 +301,47 @@ pub(crate) fn quotes(
         },
     )?;
     Ok(into_page(rows, limit, "quotes"))
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::Connection;
+
+    use super::{MENTIONS_AFTER_CURSOR, MENTIONS_FIRST_PAGE};
+    use crate::error::DbContext;
+    use crate::schema::migrate;
+
+    /// Returns the `detail` lines of `EXPLAIN QUERY PLAN` for `sql`, with its parameters
+    /// left unbound (NULL), which does not change the plan.
+    fn query_plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let mut rows = stmt.raw_query();
+        let mut plan = Vec::new();
+        while let Some(row) = rows.next().unwrap() {
+            plan.push(row.get::<_, String>("detail").unwrap());
+        }
+        plan
+    }
+
+    #[test]
+    fn mention_pages_scan_the_date_index_without_sorting() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn, &DbContext::new(":memory:", "test")).unwrap();
+
+        for sql in [MENTIONS_FIRST_PAGE, MENTIONS_AFTER_CURSOR] {
+            let plan = query_plan(&conn, sql);
+            let scan = plan
+                .iter()
+                .find(|line| line.contains(" m "))
+                .unwrap_or_else(|| panic!("no step reads mentions: {plan:?}"));
+            assert!(
+                scan.contains("mentions_by_entity_in_date_order"),
+                "mentions read without the date index: {plan:?}"
+            );
+            assert!(
+                plan.iter().all(|line| !line.contains("TEMP B-TREE")),
+                "the page is sorted instead of read in index order: {plan:?}"
+            );
+        }
+    }
 }

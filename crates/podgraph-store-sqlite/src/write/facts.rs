@@ -9,7 +9,7 @@ use rusqlite::{Transaction, params};
 
 use super::int;
 use super::validate::Checked;
-use crate::convert::{format_fixed, opt_to_i64, present, to_json};
+use crate::convert::{episode_sort_key, format_fixed, opt_to_i64, present, to_json};
 use crate::error::{DbContext, sqlite_error};
 use crate::normalize::normalize_name;
 
@@ -636,14 +636,18 @@ impl<'a> FactWriter<'a> {
             .tx
             .prepare_cached(
                 "INSERT INTO mentions (episode_id, gen, entity_id, segment_id, surface, speaker,
-                     start_ms, end_ms, span_start, span_end)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     start_ms, end_ms, span_start, span_end, episode_sort_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                  ON CONFLICT (episode_id, entity_id, span_start, span_end) DO UPDATE SET
                      gen = excluded.gen, segment_id = excluded.segment_id,
                      surface = excluded.surface, speaker = excluded.speaker,
-                     start_ms = excluded.start_ms, end_ms = excluded.end_ms",
+                     start_ms = excluded.start_ms, end_ms = excluded.end_ms,
+                     episode_sort_key = excluded.episode_sort_key",
             )
             .map_err(self.fail("prepare the mention upsert"))?;
+        // Every mention of the episode is upserted here, so a changed date reaches all rows.
+        let episode_sort_key =
+            episode_sort_key(self.graph.episode.published.map(|p| p.timestamp_millis()));
         let mut pairs = HashSet::new();
         let mut entities = HashSet::new();
         for mention in &self.graph.extraction.mentions {
@@ -660,6 +664,7 @@ impl<'a> FactWriter<'a> {
                     evidence.end_ms,
                     evidence.span_start,
                     evidence.span_end,
+                    episode_sort_key,
                 ])
                 .map_err(|e| {
                     sqlite_error(
