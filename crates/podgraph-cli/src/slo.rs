@@ -7,7 +7,7 @@
 //! policies and when they started) goes to a status snapshot. [`state`] resolves where
 //! both live: a SQLite file with a JSON file beside it, or Redis. The next run,
 //! `podgraph worker`, `podgraph serve` and `podgraph slo status` restore both before
-//! evaluating. [`enforce`] holds the seeding and worker side, [`gate`] the worker's
+//! evaluating. [`enforce`] contains the seeding and worker side, [`gate`] the worker's
 //! claim decisions and [`status`] the status output.
 
 mod enforce;

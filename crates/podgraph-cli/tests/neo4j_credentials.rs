@@ -1,5 +1,5 @@
 //! `podgraph seed --db bolt://...` with a wrong password on the real Neo4j server: the
-//! error names the user and the URI, never the password, and says which settings to fix.
+//! error names the user and the URI, never the password, and names the settings to fix.
 //!
 //! Runs when `NEO4J_URI` names a server (`eval "$(.ci/neo4j start)"`); under CI a missing
 //! server fails.
