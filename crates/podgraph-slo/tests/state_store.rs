@@ -6,137 +6,25 @@ mod common;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use common::{minutes, shipped_spec, start};
 use podgraph_slo::events::API_REQUEST;
+use podgraph_slo::store::contract;
 use podgraph_slo::store::{
     BucketCounts, CountBatch, MemoryStateStore, MergeOutcome, SloStateStore, SqliteStateStore,
 };
 use podgraph_slo::{Clock, Event, ManualClock, SloError, SloResult, SloTracker, TrackerConfig};
 
-fn counts(slo: &str, at: DateTime<Utc>, good: u64, total: u64) -> BucketCounts {
-    BucketCounts {
-        slo: slo.to_owned(),
-        bucket_start: at.timestamp(),
-        good,
-        total,
-    }
-}
-
-fn batch(process: &str, sequence: u64, counts: Vec<BucketCounts>) -> CountBatch {
-    CountBatch {
-        process_id: process.to_owned(),
-        sequence,
-        counts,
-    }
-}
-
-fn stores() -> Vec<(&'static str, Box<dyn SloStateStore>)> {
-    vec![
-        ("memory", Box::new(MemoryStateStore::new())),
-        (
-            "sqlite",
-            Box::new(SqliteStateStore::open_in_memory().unwrap()),
-        ),
-    ]
+#[test]
+fn memory_store_meets_contract() {
+    contract::check_all("memory", &mut |_| Box::new(MemoryStateStore::new()));
 }
 
 #[test]
-fn merge_adds_counts_of_every_process() {
-    for (name, store) in stores() {
-        let at = start();
-        store
-            .merge(&batch("a", 1, vec![counts("x", at, 3, 4)]))
-            .unwrap();
-        store
-            .merge(&batch("b", 1, vec![counts("x", at, 1, 2)]))
-            .unwrap();
-        store
-            .merge(&batch(
-                "a",
-                2,
-                vec![counts("x", at, 1, 1), counts("y", at, 0, 5)],
-            ))
-            .unwrap();
-        let loaded = store.load(at).unwrap();
-        assert_eq!(
-            loaded,
-            [counts("x", at, 5, 7), counts("y", at, 0, 5)],
-            "{name}"
-        );
-    }
-}
-
-#[test]
-fn same_sequence_is_applied_once() {
-    for (name, store) in stores() {
-        let at = start();
-        let first = batch("a", 7, vec![counts("x", at, 1, 1)]);
-        assert_eq!(
-            store.merge(&first).unwrap(),
-            MergeOutcome::Applied,
-            "{name}"
-        );
-        assert_eq!(
-            store.merge(&first).unwrap(),
-            MergeOutcome::AlreadyApplied,
-            "{name}"
-        );
-        let older = batch("a", 6, vec![counts("x", at, 1, 1)]);
-        assert_eq!(
-            store.merge(&older).unwrap(),
-            MergeOutcome::AlreadyApplied,
-            "{name}"
-        );
-        assert_eq!(store.load(at).unwrap(), [counts("x", at, 1, 1)], "{name}");
-    }
-}
-
-#[test]
-fn load_and_prune_respect_bucket_start() {
-    for (name, store) in stores() {
-        let old = start() - TimeDelta::days(40);
-        let recent = start();
-        store
-            .merge(&batch(
-                "a",
-                1,
-                vec![counts("x", old, 1, 1), counts("x", recent, 2, 2)],
-            ))
-            .unwrap();
-        assert_eq!(store.load(recent).unwrap().len(), 1, "{name}");
-        assert_eq!(
-            store.prune(recent - TimeDelta::days(30)).unwrap(),
-            1,
-            "{name}"
-        );
-        assert_eq!(
-            store.load(old).unwrap(),
-            [counts("x", recent, 2, 2)],
-            "{name}"
-        );
-        assert!(
-            store
-                .load(recent + TimeDelta::minutes(1))
-                .unwrap()
-                .is_empty(),
-            "{name}"
-        );
-    }
-}
-
-#[test]
-fn empty_store_loads_nothing() {
-    for (name, store) in stores() {
-        assert!(
-            store.load(DateTime::<Utc>::MIN_UTC).unwrap().is_empty(),
-            "{name}"
-        );
-        assert_eq!(
-            store.merge(&batch("a", 1, Vec::new())).unwrap(),
-            MergeOutcome::Applied
-        );
-    }
+fn sqlite_store_meets_contract() {
+    contract::check_all("sqlite", &mut |_| {
+        Box::new(SqliteStateStore::open_in_memory().unwrap())
+    });
 }
 
 fn tracker(store: Arc<dyn SloStateStore>, clock: &ManualClock, process: &str) -> SloTracker {

@@ -7,6 +7,8 @@
 //! highest sequence applied per process, so a batch sent again after an unclear failure
 //! is not counted twice. [`SloStateStore::load`] returns the totals of all processes.
 
+#[cfg(feature = "contract")]
+pub mod contract;
 mod memory;
 mod sqlite;
 
