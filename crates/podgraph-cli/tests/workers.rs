@@ -377,40 +377,66 @@ impl Cluster {
     }
 }
 
-/// Starts a worker and kills it with SIGKILL as soon as it has claimed a job. Returns the
-/// jobs it left claimed by entry id (empty when it acknowledged everything before the
-/// signal arrived) and when its first claim was seen. Fails when a job is held by another
-/// consumer than the killed process.
-fn kill_worker_holding_jobs(cluster: &Cluster) -> (BTreeSet<String>, Instant) {
+/// Claimed jobs at one moment: those of the worker to kill by entry id, and how many the
+/// other workers hold.
+struct Holders {
+    victim: BTreeSet<String>,
+    others: usize,
+}
+
+impl Holders {
+    fn read(cluster: &Cluster, connection: &mut redis::Connection, victim_pid: u32) -> Self {
+        // Consumer names are `<host>-<pid>-<suffix>`, so XPENDING shows which process owns
+        // each job.
+        let tag = format!("-{victim_pid}-");
+        let pending = cluster.pending_consumers(connection);
+        let victim: BTreeSet<String> = pending
+            .iter()
+            .filter(|(_, consumer)| consumer.contains(&tag))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let others = pending.len() - victim.len();
+        Self { victim, others }
+    }
+}
+
+/// Runs three workers and kills one of them with SIGKILL while it holds a claimed job and
+/// another worker holds one too. The worker to kill starts first, so that it has claimed
+/// jobs before the others can drain the queue. Returns the two survivors, the jobs the
+/// killed worker left claimed by entry id, and when its claim was seen.
+fn kill_one_of_three(cluster: &Cluster) -> ([Spawned; 2], BTreeSet<String>, Instant) {
     let mut connection = cluster.redis();
     let mut victim = cluster.spawn_worker();
+    let pid = victim.pid();
     let deadline = Instant::now() + LONG;
-    while cluster.pending(&mut connection) == 0 {
+    let mut survivors = None;
+    loop {
+        let holders = Holders::read(cluster, &mut connection, pid);
+        if !holders.victim.is_empty() {
+            if survivors.is_none() {
+                survivors = Some([cluster.spawn_worker(), cluster.spawn_worker()]);
+            } else if holders.others > 0 {
+                break;
+            }
+        }
         assert!(
             !victim.has_exited(),
-            "the first worker exited before it claimed a job"
+            "the worker to kill exited before all three workers held jobs"
         );
         assert!(
             Instant::now() < deadline,
-            "the first worker claimed nothing"
+            "timed out waiting until all three workers held jobs"
         );
         std::thread::sleep(Duration::from_millis(1));
     }
     let claimed_at = Instant::now();
-    let pid = victim.pid();
     let run = victim.kill();
     assert_eq!(run.code, None, "the worker was not ended by the signal");
 
-    // Consumer names are `<host>-<pid>-<suffix>`, so XPENDING shows which process owns each job.
-    let holders = cluster.pending_consumers(&mut connection);
-    let victim_tag = format!("-{pid}-");
-    for (id, consumer) in &holders {
-        assert!(
-            consumer.contains(&victim_tag),
-            "job {id} is held by {consumer}, not by the killed worker {pid}"
-        );
-    }
-    (holders.into_keys().collect(), claimed_at)
+    // Its entries stay pending until a survivor claims them after the lease.
+    let abandoned = Holders::read(cluster, &mut connection, pid).victim;
+    let survivors = survivors.expect("the survivors were started");
+    (survivors, abandoned, claimed_at)
 }
 
 fn episode_ids(work: &Workspace, db: &Path) -> BTreeSet<String> {
@@ -544,22 +570,12 @@ fn prove(name: &str, inputs: &[OsString], timing: Timing, backend: Backend) {
     assert_eq!(queued["queued"].as_u64(), Some(expected_episodes));
     assert_eq!(queued["already_queued"].as_u64(), Some(0));
 
-    // The proof needs jobs left behind by a dead worker, so the kill is repeated in the
-    // rare case that the worker acknowledged its jobs before the signal arrived.
-    let (mut abandoned, mut claimed_at) = (BTreeSet::new(), Instant::now());
-    for _ in 0..5 {
-        (abandoned, claimed_at) = kill_worker_holding_jobs(&cluster);
-        if !abandoned.is_empty() {
-            break;
-        }
-    }
+    let (survivors, abandoned, claimed_at) = kill_one_of_three(&cluster);
     assert!(
         !abandoned.is_empty(),
-        "no worker was killed while holding a job"
+        "the killed worker had acknowledged its jobs before the signal arrived"
     );
-
-    let others = [cluster.spawn_worker(), cluster.spawn_worker()];
-    let summaries: Vec<Value> = others
+    let summaries: Vec<Value> = survivors
         .into_iter()
         .map(|worker| worker.wait(LONG).expect_code(0).json())
         .collect();
