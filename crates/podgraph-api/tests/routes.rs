@@ -535,3 +535,101 @@ async fn no_traceparent_without_trace_export() {
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("traceparent").is_none());
 }
+
+#[tokio::test]
+async fn seed_rejects_feed_credentials() {
+    let app = TestApp::seeded();
+    let body = serde_json::json!({"feeds": ["http://user:pw@127.0.0.1:1/feed.xml"]});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "feeds[0]");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("remove the user name and password"),
+        "{message}"
+    );
+    assert!(!body.to_string().contains("pw@"), "{body}");
+}
+
+#[tokio::test]
+async fn stored_feed_credentials_are_redacted() {
+    let app = TestApp::seeded();
+    let db = rusqlite::Connection::open(app.dir.path().join("podgraph.db")).unwrap();
+    db.execute(
+        "UPDATE podcasts SET feed_url = 'https://user:pw@example.org/feed.xml'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let (status, _, body) = app.get_json("/api/v1/podcasts").await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for podcast in items {
+        assert_eq!(podcast["feed_url"], "https://user:***@example.org/feed.xml");
+    }
+}
+
+#[tokio::test]
+async fn job_ids_must_be_uuids() {
+    let app = TestApp::seeded();
+    let (status, _, body) = app.get_json("/api/v1/jobs/bad").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "id");
+    assert!(body["detail"].as_str().unwrap().contains("UUID"), "{body}");
+
+    let request = Request::delete("/api/v1/jobs/bad")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = into_json(app.send(request).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "id");
+
+    let unknown = "/api/v1/jobs/7d0c4a52-9f3e-4b8a-8c1d-2e5f6a7b8c9d";
+    let (status, _, body) = app.get_json(unknown).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn seed_rejects_bad_opml_and_urls() {
+    let app = TestApp::seeded();
+    let body = serde_json::json!({"opml": "garbage <<"});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "opml");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("OPML"),
+        "{body}"
+    );
+
+    let body = serde_json::json!({"feeds": ["https://example.org/ok.xml", "http://[::1"]});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "feeds[1]");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+}
+
+#[tokio::test]
+async fn job_without_readable_feeds_fails() {
+    let app = TestApp::seeded();
+    let opml = r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>Local only</title></head><body>
+<outline type="rss" text="Local" xmlUrl="file:///etc/passwd"/>
+</body></opml>"#;
+    let body = serde_json::json!({"opml": opml});
+    let (status, _, job) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap();
+
+    let job = support::wait_for_job(&app, id, std::time::Duration::from_secs(30)).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(
+        job["error"].as_str().unwrap().contains("no readable feed"),
+        "{job}"
+    );
+    assert_eq!(job["failures"][0]["source"], "file:///etc/passwd", "{job}");
+}
