@@ -152,10 +152,16 @@ async fn invalid_limit_names_the_field() {
         "/api/v1/entities?limit=1001",
         "/api/v1/entities?limit=abc",
         "/api/v1/podcasts?limit=-1",
+        "/api/v1/jobs?limit=1e30",
     ] {
         let (status, _, body) = app.get_json(path).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["errors"][0]["field"], "limit", "{path}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("expected an integer from 1 to 1000"),
+            "{path}: {body}"
+        );
         assert!(
             body["type"]
                 .as_str()
@@ -191,6 +197,44 @@ async fn malformed_cursor_is_a_client_error() {
     let (status, _, body) = app.get_json("/api/v1/entities?cursor=zzzz").await;
     assert_eq!(status, 400, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("cursor"));
+    assert_eq!(body["errors"][0]["field"], "cursor", "{body}");
+}
+
+#[tokio::test]
+async fn query_errors_name_the_parameter() {
+    let app = TestApp::seeded();
+    let (status, _, body) = app.get_json("/api/v1/search").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "q", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing"),
+        "{body}"
+    );
+
+    let cases = [
+        ("/api/v1/search?q=rust&limit=x", "limit", "from 1 to 200"),
+        ("/api/v1/search?q=rust&limit=500", "limit", "from 1 to 200"),
+        (
+            "/api/v1/entities/00000000-0000-0000-0000-000000000000/neighbours?depth=-1",
+            "depth",
+            "from 1 to 4",
+        ),
+        (
+            "/api/v1/entities/00000000-0000-0000-0000-000000000000/neighbours?limit=9e9",
+            "limit",
+            "from 1 to 500",
+        ),
+    ];
+    for (path, field, range) in cases {
+        let (status, _, body) = app.get_json(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(range), "{path}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -421,7 +465,7 @@ async fn search_finds_segments_and_checks_limits() {
 
     let (status, _, body) = app.get_json("/api/v1/search").await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["field"], "query", "{body}");
+    assert_eq!(body["errors"][0]["field"], "q", "{body}");
 
     let (status, _, body) = app.get_json("/api/v1/search?q=x&limit=201").await;
     assert_eq!(status, 400);
