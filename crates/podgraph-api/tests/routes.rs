@@ -650,6 +650,15 @@ async fn seed_rejects_bad_opml_and_urls() {
         "{body}"
     );
 
+    let opml = r#"<opml version="2.0"><body>
+<outline type="rss" text="Private" xmlUrl="https://user:pw@example.org/feed.xml"/>
+</body></opml>"#;
+    let body = serde_json::json!({ "opml": opml });
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "opml");
+    assert!(!body.to_string().contains("pw@"), "{body}");
+
     let body = serde_json::json!({"feeds": ["https://example.org/ok.xml", "http://[::1"]});
     let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
     assert_eq!(status, 400, "{body}");

@@ -159,18 +159,34 @@ impl JobManager {
     }
 
     /// Parses an inline OPML document with the job's XML limits, so that a document the
-    /// job could not read is rejected at submit instead of failing later.
+    /// job could not read is rejected at submit instead of failing later. Outlines whose
+    /// feed URL carries credentials are rejected too, because the document is stored and
+    /// returned with the job.
     fn check_opml(&self, opml: Option<&str>) -> ApiResult<()> {
         let Some(opml) = opml.filter(|o| !o.trim().is_empty()) else {
             return Ok(());
         };
         let limits = &self.inner.context.ingest.xml;
-        match podgraph_ingest::feed::parse_opml(opml.as_bytes(), "request opml", limits) {
-            Ok(_) => Ok(()),
-            Err(error) => Err(ApiError::field(
+        let feeds = match podgraph_ingest::feed::parse_opml(opml.as_bytes(), "request opml", limits)
+        {
+            Ok(parsed) => parsed.value,
+            Err(error) => {
+                return Err(ApiError::field(
+                    "opml",
+                    podgraph_core::pipeline::error_chain(&error),
+                ));
+            }
+        };
+        match feeds.iter().find(|feed| types::has_user_info(&feed.url)) {
+            Some(feed) => Err(ApiError::field(
                 "opml",
-                podgraph_core::pipeline::error_chain(&error),
+                format!(
+                    "the outline feed URL {:?} contains credentials; remove the user name and \
+                     password from the URL",
+                    redact_user_info(&feed.url)
+                ),
             )),
+            None => Ok(()),
         }
     }
 

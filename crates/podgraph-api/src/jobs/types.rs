@@ -116,6 +116,12 @@ pub(crate) fn check_feed_url(feed: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `url` parses as a URL with a user name or password.
+pub(crate) fn has_user_info(url: &str) -> bool {
+    url::Url::parse(url.trim())
+        .is_ok_and(|parsed| !parsed.username().is_empty() || parsed.password().is_some())
+}
+
 /// Hides the user information of a URL: `http://user:pw@host/` becomes
 /// `http://user:***@host/`, and a user name without a password becomes `***` because
 /// such a name is often a token. Text without user information is returned unchanged.
