@@ -91,6 +91,13 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
         .filter(|v| !v.is_empty())
 }
 
+/// Failed authentications allowed per second from one client address, sustained.
+pub const AUTH_FAILURES_PER_SECOND: f64 = 1.0;
+
+/// Failed authentications allowed from one client address in a burst, before
+/// [`AUTH_FAILURES_PER_SECOND`] applies.
+pub const AUTH_FAILURE_BURST: u32 = 10;
+
 /// Token buckets, one per client.
 #[derive(Debug)]
 pub struct RateLimiter {
@@ -116,6 +123,15 @@ impl RateLimiter {
             burst: f64::from(config.burst.max(1)),
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Buckets for failed authentications, keyed by client address:
+    /// [`AUTH_FAILURE_BURST`] tokens refilled at [`AUTH_FAILURES_PER_SECOND`].
+    pub fn for_auth_failures() -> Self {
+        Self::new(&RateLimitConfig {
+            per_second: AUTH_FAILURES_PER_SECOND,
+            burst: AUTH_FAILURE_BURST,
+        })
     }
 
     /// Takes one token from `client`'s bucket. Returns `Err` with the time until a token

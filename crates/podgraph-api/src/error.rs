@@ -300,6 +300,11 @@ pub(crate) fn problem_response(problem: Problem) -> Response {
 impl From<ProviderError> for ApiError {
     fn from(error: ProviderError) -> Self {
         match error.kind() {
+            // The only invalid input a read takes from a client is its page cursor, so a
+            // message about a cursor names that parameter.
+            ErrorKind::InvalidInput if error.message().contains("cursor") => {
+                Self::field("cursor", error.message().to_owned())
+            }
             ErrorKind::InvalidInput => Self::BadRequest(error.message().to_owned()),
             ErrorKind::NotFound => Self::NotFound(error.message().to_owned()),
             ErrorKind::Unavailable | ErrorKind::Timeout | ErrorKind::Conflict => {

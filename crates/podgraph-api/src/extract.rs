@@ -11,10 +11,64 @@ use crate::error::{ApiError, FieldError};
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub(crate) struct Json<T>(pub(crate) T);
 
-/// Query parameters; an invalid one is a 400 problem naming it.
-#[derive(Debug, FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
+/// Query parameters. An invalid or missing one is a 400 problem naming it and, through
+/// [`QueryRules`], the values it accepts.
+#[derive(Debug)]
 pub(crate) struct Query<T>(pub(crate) T);
+
+/// The values each query parameter of a parameter struct accepts, for the messages of
+/// parameters that do not parse.
+pub(crate) trait QueryRules {
+    /// Returns the accepted values of `field`, as `expected ...`, when the struct has that
+    /// field and they are known.
+    fn expectation(field: &str) -> Option<String>;
+}
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned + QueryRules,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Self(value)),
+            Err(rejection) => Err(query_error::<T>(&rejection)),
+        }
+    }
+}
+
+/// Turns a query rejection into a validation problem naming the parameter and, when
+/// known, its accepted values in place of the parser's message.
+fn query_error<T: QueryRules>(rejection: &QueryRejection) -> ApiError {
+    let text = rejection.body_text();
+    let detail = text
+        .strip_prefix("Failed to deserialize query string: ")
+        .unwrap_or(&text);
+    let missing = detail
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(name, _)| name.to_owned());
+    let (field, message) = match missing {
+        Some(name) => {
+            let message = match T::expectation(&name) {
+                Some(expected) => format!("missing; {expected}"),
+                None => "missing; give a value".to_owned(),
+            };
+            (name, message)
+        }
+        None => {
+            let (field, message) = split_path(detail, "query");
+            let message = T::expectation(&field).unwrap_or(message);
+            (field, message)
+        }
+    };
+    ApiError::Validation(vec![FieldError { field, message }])
+}
 
 /// Path parameters.
 #[derive(Debug, FromRequestParts)]
@@ -47,17 +101,6 @@ impl From<JsonRejection> for ApiError {
             }
             other => Self::BadRequest(other.body_text()),
         }
-    }
-}
-
-impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        let text = rejection.body_text();
-        let detail = text
-            .strip_prefix("Failed to deserialize query string: ")
-            .unwrap_or(&text);
-        let (field, message) = split_path(detail, "query");
-        Self::Validation(vec![FieldError { field, message }])
     }
 }
 

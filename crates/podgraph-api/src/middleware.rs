@@ -228,16 +228,26 @@ pub(crate) async fn authorize(
     if is_open_path(request.uri().path(), inner.config.metrics_public) {
         return next.run(request).await;
     }
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip());
     let client = if inner.keys.is_empty() {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
         Client::Anonymous(peer)
     } else {
         match presented_key(request.headers()).and_then(|key| inner.keys.verify(key)) {
             Some(name) => Client::Key(name.to_owned()),
             None => {
+                // Only failures take a token, so a client with a valid key is never slowed
+                // down. Requests without a known peer address (a router served without
+                // `ConnectInfo`) share one bucket.
+                if let Err(wait) = inner.auth_failures.check(&Client::Anonymous(peer)) {
+                    tracing::debug!(target: "podgraph::api", peer = ?peer, "failed authentications rate limited");
+                    return ApiError::RateLimited {
+                        retry_after: retry_after_seconds(wait),
+                    }
+                    .into_response();
+                }
                 let detail = if presented_key(request.headers()).is_some() {
                     "the API key is not valid; check the key or ask an operator for one"
                 } else {
@@ -253,16 +263,20 @@ pub(crate) async fn authorize(
         }
     };
     if let Err(wait) = inner.limiter.check(&client) {
-        let retry_after = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         if let Client::Key(name) = &client {
             tracing::debug!(target: "podgraph::api", key = %name, "request rate limited");
         }
         return ApiError::RateLimited {
-            retry_after: retry_after.max(1),
+            retry_after: retry_after_seconds(wait),
         }
         .into_response();
     }
     next.run(request).await
+}
+
+/// Rounds a wait up to whole seconds for `Retry-After`, at least 1.
+fn retry_after_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 struct HeaderExtractor<'a>(&'a HeaderMap);

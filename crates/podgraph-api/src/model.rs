@@ -137,7 +137,7 @@ pub struct PodcastView {
     pub id: String,
     /// Title.
     pub title: String,
-    /// Feed URL, when known.
+    /// Feed URL, when known, with any user name and password hidden.
     pub feed_url: Option<String>,
     /// Stored episodes.
     pub episode_count: u64,
@@ -148,7 +148,7 @@ impl From<PodcastSummary> for PodcastView {
         Self {
             id: p.id.to_string(),
             title: p.title,
-            feed_url: p.feed_url,
+            feed_url: p.feed_url.as_deref().map(crate::jobs::redact_user_info),
             episode_count: p.episode_count,
         }
     }

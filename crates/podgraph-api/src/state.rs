@@ -27,6 +27,8 @@ pub(crate) struct StateInner {
     pub(crate) slo: Option<Arc<PolicyEngine>>,
     pub(crate) keys: KeyRing,
     pub(crate) limiter: RateLimiter,
+    /// Failed authentications per client address, so key guessing is slowed down.
+    pub(crate) auth_failures: RateLimiter,
 }
 
 /// The parts an [`AppState`] is built from.
@@ -55,6 +57,7 @@ impl AppState {
             inner: Arc::new(StateInner {
                 keys,
                 limiter,
+                auth_failures: RateLimiter::for_auth_failures(),
                 http_metrics: HttpMetrics::default(),
                 config: services.config,
                 store: services.store,

@@ -277,10 +277,10 @@ async fn restart_marks_interrupted_jobs_failed() {
     let store = podgraph_store_sqlite::SqliteStore::open(&db).unwrap();
     let now = chrono::Utc::now();
     let body = json!({
-        "id": "job-left-running", "state": "running",
+        "id": "0b6f3f7e-3c1a-4d52-9a8e-1f2d3c4b5a69", "state": "running",
         "created_at": now, "updated_at": now, "started_at": now, "finished_at": null,
         "cancel_requested": false,
-        "request": { "feeds": ["https://example.org/feed.xml"] },
+        "request": { "feeds": ["https://user:secret@example.org/feed.xml"] },
         "progress": { "total": 2, "finished": 1, "processed": 1, "unchanged": 0,
                       "without_transcript": 0, "failed": 0, "not_started": 0 },
         "counts": { "segments": 3, "entities": 1, "mentions": 1, "topics": 0, "quotes": 0,
@@ -293,7 +293,7 @@ async fn restart_marks_interrupted_jobs_failed() {
     });
     store
         .save_job(&podgraph_store_sqlite::JobRow {
-            id: "job-left-running".to_owned(),
+            id: "0b6f3f7e-3c1a-4d52-9a8e-1f2d3c4b5a69".to_owned(),
             state: "running".to_owned(),
             created_at: now,
             updated_at: now,
@@ -309,7 +309,9 @@ async fn restart_marks_interrupted_jobs_failed() {
     });
     let marked = app.state.jobs().recover().await.unwrap();
     assert_eq!(marked, 1);
-    let (status, _, job) = app.get_json("/api/v1/jobs/job-left-running").await;
+    let (status, _, job) = app
+        .get_json("/api/v1/jobs/0b6f3f7e-3c1a-4d52-9a8e-1f2d3c4b5a69")
+        .await;
     assert_eq!(status, 200);
     assert_eq!(job["state"], "failed");
     assert!(
@@ -318,6 +320,11 @@ async fn restart_marks_interrupted_jobs_failed() {
     );
     assert_eq!(job["episodes"][1]["state"], "not_started");
     assert_eq!(job["progress"]["not_started"], 1);
+    // A stored feed URL with credentials is shown without the password.
+    assert_eq!(
+        job["request"]["feeds"][0],
+        "https://user:***@example.org/feed.xml"
+    );
     // Recovering again finds nothing left to mark.
     assert_eq!(app.state.jobs().recover().await.unwrap(), 0);
 }

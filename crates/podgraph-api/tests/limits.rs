@@ -284,3 +284,62 @@ async fn slow_request_times_out() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn failed_keys_are_rate_limited_per_address() {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+
+    let app = TestApp::with(Options {
+        config: keyed_config(),
+        ..Options::default()
+    });
+    let from = |addr: &str, key: &str| {
+        let mut request = with_header("/api/v1/stats", "x-api-key", key);
+        let peer: SocketAddr = addr.parse().unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    };
+
+    let burst = podgraph_api::auth::AUTH_FAILURE_BURST;
+    for attempt in 0..burst {
+        let status = app.send(from("192.0.2.1:4000", "guess")).await.status();
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    let (status, headers, body) = into_json(app.send(from("192.0.2.1:4000", "guess")).await).await;
+    assert_eq!(status, 429, "{body}");
+    assert!(headers.contains_key("retry-after"));
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .ends_with("#problem-rate-limited")
+    );
+
+    // A valid key from the same address and failures from another address are unaffected.
+    let valid = app.send(from("192.0.2.1:4001", "ci-secret")).await.status();
+    assert_eq!(valid, 200);
+    let other = app.send(from("192.0.2.2:4000", "guess")).await.status();
+    assert_eq!(other, 401);
+}
+
+#[tokio::test]
+async fn failed_keys_without_peer_share_a_bucket() {
+    let app = TestApp::with(Options {
+        config: keyed_config(),
+        ..Options::default()
+    });
+    let mut statuses = Vec::new();
+    for _ in 0..=podgraph_api::auth::AUTH_FAILURE_BURST {
+        let request = with_header("/api/v1/stats", "x-api-key", "guess");
+        statuses.push(app.send(request).await.status().as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    let failures = statuses.iter().filter(|s| **s == 401).count();
+    assert_eq!(
+        failures,
+        podgraph_api::auth::AUTH_FAILURE_BURST as usize,
+        "{statuses:?}"
+    );
+}

@@ -152,10 +152,16 @@ async fn invalid_limit_names_the_field() {
         "/api/v1/entities?limit=1001",
         "/api/v1/entities?limit=abc",
         "/api/v1/podcasts?limit=-1",
+        "/api/v1/jobs?limit=1e30",
     ] {
         let (status, _, body) = app.get_json(path).await;
         assert_eq!(status, 400, "{path}: {body}");
         assert_eq!(body["errors"][0]["field"], "limit", "{path}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with("expected an integer from 1 to 1000"),
+            "{path}: {body}"
+        );
         assert!(
             body["type"]
                 .as_str()
@@ -191,6 +197,44 @@ async fn malformed_cursor_is_a_client_error() {
     let (status, _, body) = app.get_json("/api/v1/entities?cursor=zzzz").await;
     assert_eq!(status, 400, "{body}");
     assert!(body["detail"].as_str().unwrap().contains("cursor"));
+    assert_eq!(body["errors"][0]["field"], "cursor", "{body}");
+}
+
+#[tokio::test]
+async fn query_errors_name_the_parameter() {
+    let app = TestApp::seeded();
+    let (status, _, body) = app.get_json("/api/v1/search").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "q", "{body}");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("missing"),
+        "{body}"
+    );
+
+    let cases = [
+        ("/api/v1/search?q=rust&limit=x", "limit", "from 1 to 200"),
+        ("/api/v1/search?q=rust&limit=500", "limit", "from 1 to 200"),
+        (
+            "/api/v1/entities/00000000-0000-0000-0000-000000000000/neighbours?depth=-1",
+            "depth",
+            "from 1 to 4",
+        ),
+        (
+            "/api/v1/entities/00000000-0000-0000-0000-000000000000/neighbours?limit=9e9",
+            "limit",
+            "from 1 to 500",
+        ),
+    ];
+    for (path, field, range) in cases {
+        let (status, _, body) = app.get_json(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains(range), "{path}: {body}");
+    }
 }
 
 #[tokio::test]
@@ -421,7 +465,7 @@ async fn search_finds_segments_and_checks_limits() {
 
     let (status, _, body) = app.get_json("/api/v1/search").await;
     assert_eq!(status, 400);
-    assert_eq!(body["errors"][0]["field"], "query", "{body}");
+    assert_eq!(body["errors"][0]["field"], "q", "{body}");
 
     let (status, _, body) = app.get_json("/api/v1/search?q=x&limit=201").await;
     assert_eq!(status, 400);
@@ -534,4 +578,111 @@ async fn no_traceparent_without_trace_export() {
     let response = app.send(request).await;
     assert_eq!(response.status(), 200);
     assert!(response.headers().get("traceparent").is_none());
+}
+
+#[tokio::test]
+async fn seed_rejects_feed_credentials() {
+    let app = TestApp::seeded();
+    let body = serde_json::json!({"feeds": ["http://user:pw@127.0.0.1:1/feed.xml"]});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "feeds[0]");
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("remove the user name and password"),
+        "{message}"
+    );
+    assert!(!body.to_string().contains("pw@"), "{body}");
+}
+
+#[tokio::test]
+async fn stored_feed_credentials_are_redacted() {
+    let app = TestApp::seeded();
+    let db = rusqlite::Connection::open(app.dir.path().join("podgraph.db")).unwrap();
+    db.execute(
+        "UPDATE podcasts SET feed_url = 'https://user:pw@example.org/feed.xml'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+
+    let (status, _, body) = app.get_json("/api/v1/podcasts").await;
+    assert_eq!(status, 200, "{body}");
+    let items = body["items"].as_array().unwrap();
+    assert!(!items.is_empty());
+    for podcast in items {
+        assert_eq!(podcast["feed_url"], "https://user:***@example.org/feed.xml");
+    }
+}
+
+#[tokio::test]
+async fn job_ids_must_be_uuids() {
+    let app = TestApp::seeded();
+    let (status, _, body) = app.get_json("/api/v1/jobs/bad").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "id");
+    assert!(body["detail"].as_str().unwrap().contains("UUID"), "{body}");
+
+    let request = Request::delete("/api/v1/jobs/bad")
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = into_json(app.send(request).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "id");
+
+    let unknown = "/api/v1/jobs/7d0c4a52-9f3e-4b8a-8c1d-2e5f6a7b8c9d";
+    let (status, _, body) = app.get_json(unknown).await;
+    assert_eq!(status, 404, "{body}");
+}
+
+#[tokio::test]
+async fn seed_rejects_bad_opml_and_urls() {
+    let app = TestApp::seeded();
+    let body = serde_json::json!({"opml": "garbage <<"});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "opml");
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("OPML"),
+        "{body}"
+    );
+
+    let opml = r#"<opml version="2.0"><body>
+<outline type="rss" text="Private" xmlUrl="https://user:pw@example.org/feed.xml"/>
+</body></opml>"#;
+    let body = serde_json::json!({ "opml": opml });
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "opml");
+    assert!(!body.to_string().contains("pw@"), "{body}");
+
+    let body = serde_json::json!({"feeds": ["https://example.org/ok.xml", "http://[::1"]});
+    let (status, _, body) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["errors"][0]["field"], "feeds[1]");
+    assert_eq!(body["errors"].as_array().unwrap().len(), 1, "{body}");
+}
+
+#[tokio::test]
+async fn job_without_readable_feeds_fails() {
+    let app = TestApp::seeded();
+    let opml = r#"<?xml version="1.0"?>
+<opml version="2.0"><head><title>Local only</title></head><body>
+<outline type="rss" text="Local" xmlUrl="file:///etc/passwd"/>
+</body></opml>"#;
+    let body = serde_json::json!({"opml": opml});
+    let (status, _, job) = into_json(app.send(post_json("/api/v1/seed", &body)).await).await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap();
+
+    let job = support::wait_for_job(&app, id, std::time::Duration::from_secs(30)).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(
+        job["error"].as_str().unwrap().contains("no readable feed"),
+        "{job}"
+    );
+    assert_eq!(job["failures"][0]["source"], "file:///etc/passwd", "{job}");
 }

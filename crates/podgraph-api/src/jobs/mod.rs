@@ -28,6 +28,8 @@ pub use types::{
     JobView, MAX_FEEDS_PER_JOB, SeedRequest,
 };
 
+pub(crate) use types::redact_user_info;
+
 use crate::error::{ApiError, ApiResult};
 use crate::model::JobPage;
 
@@ -116,7 +118,8 @@ impl JobManager {
     /// Records a new job as `queued` and starts it in the background.
     ///
     /// # Errors
-    /// `Unavailable` while the server shuts down; fails when the store cannot be written.
+    /// `Unavailable` while the server shuts down, `Validation` naming `opml` when the
+    /// inline OPML document does not parse; fails when the store cannot be written.
     pub async fn submit(&self, request: SeedRequest) -> ApiResult<JobView> {
         if self.inner.shutting_down.load(Ordering::SeqCst) {
             return Err(ApiError::Unavailable {
@@ -124,6 +127,7 @@ impl JobManager {
                 retry_after: Some(5),
             });
         }
+        self.check_opml(request.opml.as_deref())?;
         let id = uuid::Uuid::new_v4().to_string();
         let view = JobView::new(id.clone(), request, Utc::now());
         save(&self.inner.context.store, &view).await?;
@@ -152,6 +156,38 @@ impl JobManager {
         tasks.push(handle);
         tracing::info!(target: "podgraph::api", job_id = %view.id, "seeding job queued");
         Ok(view)
+    }
+
+    /// Parses an inline OPML document with the job's XML limits, so that a document the
+    /// job could not read is rejected at submit instead of failing later. Outlines whose
+    /// feed URL carries credentials are rejected too, because the document is stored and
+    /// returned with the job.
+    fn check_opml(&self, opml: Option<&str>) -> ApiResult<()> {
+        let Some(opml) = opml.filter(|o| !o.trim().is_empty()) else {
+            return Ok(());
+        };
+        let limits = &self.inner.context.ingest.xml;
+        let feeds = match podgraph_ingest::feed::parse_opml(opml.as_bytes(), "request opml", limits)
+        {
+            Ok(parsed) => parsed.value,
+            Err(error) => {
+                return Err(ApiError::field(
+                    "opml",
+                    podgraph_core::pipeline::error_chain(&error),
+                ));
+            }
+        };
+        match feeds.iter().find(|feed| types::has_user_info(&feed.url)) {
+            Some(feed) => Err(ApiError::field(
+                "opml",
+                format!(
+                    "the outline feed URL {:?} contains credentials; remove the user name and \
+                     password from the URL",
+                    redact_user_info(&feed.url)
+                ),
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Returns a job: the live state of a job running here, else the stored one.

@@ -89,9 +89,14 @@ impl JobTask {
         });
         self.persist().await;
 
-        if jobs.is_empty() && !sources.failures.is_empty() && sources.feeds == 0 {
-            let error = "no feed could be read; see `failures` for each feed's reason".to_owned();
-            self.end(JobState::Failed, Some(error)).await;
+        if jobs.is_empty() && sources.feeds == 0 && sources.not_modified.is_empty() {
+            let error = if inputs.is_empty() {
+                "the request named no readable feed: every OPML outline was skipped; \
+                 see `failures` for each outline's reason"
+            } else {
+                "no feed could be read; see `failures` for each feed's reason"
+            };
+            self.end(JobState::Failed, Some(error.to_owned())).await;
             return;
         }
         let summary = self.run_pipeline(jobs, request.force).await;

@@ -80,19 +80,70 @@ impl SeedRequest {
     }
 }
 
-/// Accepts absolute `http` and `https` URLs with a host. Local paths and other schemes
-/// are rejected: a remote caller must not make the server read its own files.
+/// Accepts absolute `http` and `https` URLs with a host and without credentials. Local
+/// paths and other schemes are rejected: a remote caller must not make the server read
+/// its own files. A user name or password is rejected because job bodies are stored and
+/// shown to every API client.
 pub(crate) fn check_feed_url(feed: &str) -> Result<(), String> {
     let trimmed = feed.trim();
-    let rest = trimmed
-        .strip_prefix("https://")
-        .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| format!("{feed:?} is not an http or https URL"))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    if host.is_empty() || trimmed.chars().any(char::is_whitespace) {
-        return Err(format!("{feed:?} is not a valid URL with a host"));
+    let lower = trimmed.to_ascii_lowercase();
+    if !lower.starts_with("http://") && !lower.starts_with("https://") {
+        return Err(format!(
+            "{:?} is not an http or https URL",
+            redact_user_info(feed)
+        ));
+    }
+    if trimmed.chars().any(char::is_whitespace) {
+        return Err(format!(
+            "{:?} contains whitespace; percent-encode it",
+            redact_user_info(feed)
+        ));
+    }
+    let url = url::Url::parse(trimmed)
+        .map_err(|error| format!("{:?} is not a valid URL: {error}", redact_user_info(feed)))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{:?} is not a valid URL with a host",
+            redact_user_info(feed)
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{:?} contains credentials; remove the user name and password from the URL",
+            redact_user_info(feed)
+        ));
     }
     Ok(())
+}
+
+/// Whether `url` parses as a URL with a user name or password.
+pub(crate) fn has_user_info(url: &str) -> bool {
+    url::Url::parse(url.trim())
+        .is_ok_and(|parsed| !parsed.username().is_empty() || parsed.password().is_some())
+}
+
+/// Hides the user information of a URL: `http://user:pw@host/` becomes
+/// `http://user:***@host/`, and a user name without a password becomes `***` because
+/// such a name is often a token. Text without user information is returned unchanged.
+pub(crate) fn redact_user_info(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_owned();
+    };
+    let authority_start = scheme_end + "://".len();
+    let rest = url.get(authority_start..).unwrap_or_default();
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = rest.get(..authority_len).unwrap_or_default();
+    let Some(at) = authority.rfind('@') else {
+        return url.to_owned();
+    };
+    let user_info = authority.get(..at).unwrap_or_default();
+    let redacted = match user_info.split_once(':') {
+        Some((user, _password)) => format!("{user}:***"),
+        None => "***".to_owned(),
+    };
+    let scheme = url.get(..authority_start).unwrap_or_default();
+    let host_and_rest = rest.get(at..).unwrap_or_default();
+    format!("{scheme}{redacted}{host_and_rest}")
 }
 
 /// Extractors a job can use.
@@ -277,6 +328,19 @@ impl JobView {
         }
     }
 
+    /// The job as the API returns it, with user information hidden in every feed URL
+    /// (see [`redact_user_info`]). The API now rejects feed URLs with credentials,
+    /// but older jobs and stores seeded by other means may contain some.
+    pub(crate) fn redacted(mut self) -> Self {
+        for feed in &mut self.request.feeds {
+            *feed = redact_user_info(feed);
+        }
+        for failure in &mut self.failures {
+            failure.source = redact_user_info(&failure.source);
+        }
+        self
+    }
+
     /// A job whose stored body could not be read, rebuilt from its row.
     pub(crate) fn placeholder(id: &str, created_at: DateTime<Utc>) -> Self {
         let request = SeedRequest {
@@ -346,5 +410,39 @@ mod tests {
         assert!(req.validate(10).is_err());
         req.max_episodes = Some(10);
         assert!(req.validate(10).is_ok());
+    }
+
+    #[test]
+    fn redaction_hides_user_info() {
+        let cases = [
+            (
+                "http://user:pw@127.0.0.1:1/feed.xml",
+                "http://user:***@127.0.0.1:1/feed.xml",
+            ),
+            (
+                "https://token@example.org/f?a=b@c",
+                "https://***@example.org/f?a=b@c",
+            ),
+            ("https://example.org/a@b", "https://example.org/a@b"),
+            ("https://example.org", "https://example.org"),
+            ("not a url", "not a url"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(redact_user_info(input), expected, "input {input}");
+        }
+    }
+
+    #[test]
+    fn feed_check_rejects_credentials_and_bad_urls() {
+        assert!(check_feed_url("https://example.org/feed.xml").is_ok());
+        let credentials = check_feed_url("http://user:pw@127.0.0.1:1/feed.xml").unwrap_err();
+        assert!(
+            credentials.contains("remove the user name"),
+            "{credentials}"
+        );
+        assert!(!credentials.contains("pw@"), "{credentials}");
+        assert!(check_feed_url("http://user@127.0.0.1:1/feed.xml").is_err());
+        assert!(check_feed_url("http://[::1").is_err());
+        assert!(check_feed_url("http://").is_err());
     }
 }

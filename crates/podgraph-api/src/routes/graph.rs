@@ -7,7 +7,7 @@ use podgraph_store_sqlite::{MAX_NEIGHBOUR_DEPTH, MAX_NEIGHBOUR_NODES, MAX_SEARCH
 
 use super::params::{
     EntityParams, EpisodeParams, NeighbourParams, PageParams, QuoteParams, SearchParams,
-    TopicParams, page_request, parse_id,
+    TopicParams, integer_range, page_request, parse_id,
 };
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
@@ -185,14 +185,17 @@ pub(crate) async fn entity_neighbours(
     if depth == 0 || depth > MAX_NEIGHBOUR_DEPTH {
         return Err(ApiError::field(
             "depth",
-            format!("{depth} is out of range; give 1 to {MAX_NEIGHBOUR_DEPTH}"),
+            format!(
+                "{}; got {depth}",
+                integer_range(1, usize::from(MAX_NEIGHBOUR_DEPTH))
+            ),
         ));
     }
     let limit = params.limit.unwrap_or(50) as usize;
     if limit == 0 || limit > MAX_NEIGHBOUR_NODES {
         return Err(ApiError::field(
             "limit",
-            format!("{limit} is out of range; give 1 to {MAX_NEIGHBOUR_NODES}"),
+            format!("{}; got {limit}", integer_range(1, MAX_NEIGHBOUR_NODES)),
         ));
     }
     let graph = &state.inner.graph;
@@ -284,7 +287,7 @@ pub(crate) async fn search(
     if limit == 0 || limit > MAX_SEARCH_HITS {
         return Err(ApiError::field(
             "limit",
-            format!("{limit} is out of range; give 1 to {MAX_SEARCH_HITS}"),
+            format!("{}; got {limit}", integer_range(1, MAX_SEARCH_HITS)),
         ));
     }
     let hits = state.inner.graph.search(&params.q, limit).await?;

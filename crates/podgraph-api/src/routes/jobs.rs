@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use podgraph_slo::Admission;
 
-use super::params::{PageParams, page_request};
+use super::params::{PageParams, page_request, parse_id};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::jobs::{JobView, SeedRequest};
@@ -52,6 +52,7 @@ pub(crate) async fn submit_seed(
         }
     }
     let job = state.jobs().submit(request).await?;
+    let job = job.redacted();
     let location = format!("/api/v1/jobs/{}", job.id);
     let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -74,7 +75,9 @@ pub(crate) async fn list_jobs(
     Query(params): Query<PageParams>,
 ) -> ApiResult<Json<JobPage>> {
     let page = page_request(params.cursor, params.limit)?;
-    Ok(Json(state.jobs().list(&page).await?))
+    let mut jobs = state.jobs().list(&page).await?;
+    jobs.items = jobs.items.into_iter().map(JobView::redacted).collect();
+    Ok(Json(jobs))
 }
 
 /// Returns a job's state, progress per episode, counts and failures.
@@ -83,6 +86,7 @@ pub(crate) async fn list_jobs(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 200, description = "The job", body = JobView),
+        (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -90,7 +94,8 @@ pub(crate) async fn get_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(state.jobs().get(&id).await?))
+    let id = parse_job_id(&id)?;
+    Ok(Json(state.jobs().get(&id).await?.redacted()))
 }
 
 /// Cancels a queued or running job. Running episodes finish; no new one starts.
@@ -99,6 +104,7 @@ pub(crate) async fn get_job(
     params(("id" = String, Path, description = "Job id")),
     responses(
         (status = 202, description = "Cancellation requested", body = JobView),
+        (status = 400, description = "Invalid id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such job", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The job already finished", body = Problem, content_type = "application/problem+json"),
     )
@@ -107,6 +113,14 @@ pub(crate) async fn cancel_job(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let job = state.jobs().cancel(&id).await?;
+    let id = parse_job_id(&id)?;
+    let job = state.jobs().cancel(&id).await?.redacted();
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+/// Checks that a job id is a UUID, as every job id is, and returns it in the canonical
+/// hyphenated lowercase form the store uses.
+fn parse_job_id(id: &str) -> ApiResult<String> {
+    let id: uuid::Uuid = parse_id("id", id)?;
+    Ok(id.to_string())
 }

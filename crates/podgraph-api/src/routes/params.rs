@@ -3,11 +3,14 @@
 use std::str::FromStr;
 
 use podgraph_core::provider::PageRequest;
-use podgraph_store_sqlite::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+use podgraph_store_sqlite::{
+    DEFAULT_PAGE_LIMIT, MAX_NEIGHBOUR_DEPTH, MAX_NEIGHBOUR_NODES, MAX_PAGE_LIMIT, MAX_SEARCH_HITS,
+};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::error::ApiError;
+use crate::extract::QueryRules;
 use crate::model::EntityKindView;
 
 /// Cursor pagination.
@@ -32,7 +35,7 @@ pub(crate) fn page_request(
         Some(n) => {
             return Err(ApiError::field(
                 "limit",
-                format!("{n} is out of range; give 1 to {MAX_PAGE_LIMIT}"),
+                format!("{}; got {n}", integer_range(1, MAX_PAGE_LIMIT)),
             ));
         }
     };
@@ -40,6 +43,84 @@ pub(crate) fn page_request(
         cursor: cursor.filter(|c| !c.is_empty()),
         limit,
     })
+}
+
+/// Formats the message for an integer parameter outside `low..=high` or not an integer.
+pub(crate) fn integer_range(low: usize, high: usize) -> String {
+    format!("expected an integer from {low} to {high}")
+}
+
+/// Returns the accepted values of the parameters every paged listing shares.
+fn page_expectation(field: &str) -> Option<String> {
+    match field {
+        "limit" => Some(integer_range(1, MAX_PAGE_LIMIT)),
+        "cursor" => Some("expected the `next` value of the previous page".to_owned()),
+        _ => None,
+    }
+}
+
+/// Returns the accepted values of a UUID parameter.
+fn id_expectation() -> Option<String> {
+    Some("expected an id; ids are UUIDs".to_owned())
+}
+
+impl QueryRules for PageParams {
+    fn expectation(field: &str) -> Option<String> {
+        page_expectation(field)
+    }
+}
+
+impl QueryRules for EpisodeParams {
+    fn expectation(field: &str) -> Option<String> {
+        match field {
+            "podcast" => id_expectation(),
+            _ => page_expectation(field),
+        }
+    }
+}
+
+impl QueryRules for EntityParams {
+    fn expectation(field: &str) -> Option<String> {
+        match field {
+            "kind" => None,
+            _ => page_expectation(field),
+        }
+    }
+}
+
+impl QueryRules for QuoteParams {
+    fn expectation(field: &str) -> Option<String> {
+        match field {
+            "entity" | "episode" => id_expectation(),
+            _ => page_expectation(field),
+        }
+    }
+}
+
+impl QueryRules for TopicParams {
+    fn expectation(field: &str) -> Option<String> {
+        page_expectation(field)
+    }
+}
+
+impl QueryRules for NeighbourParams {
+    fn expectation(field: &str) -> Option<String> {
+        match field {
+            "depth" => Some(integer_range(1, usize::from(MAX_NEIGHBOUR_DEPTH))),
+            "limit" => Some(integer_range(1, MAX_NEIGHBOUR_NODES)),
+            _ => None,
+        }
+    }
+}
+
+impl QueryRules for SearchParams {
+    fn expectation(field: &str) -> Option<String> {
+        match field {
+            "q" => Some("expected the words to search for, not blank".to_owned()),
+            "limit" => Some(integer_range(1, MAX_SEARCH_HITS)),
+            _ => None,
+        }
+    }
 }
 
 /// Parses an id parameter, naming `field` when it is not a UUID.
