@@ -52,7 +52,7 @@ pub enum Retry {
     Never,
 }
 
-/// What [`RedisQueue::fail_with`] did with a failed job.
+/// The outcome of [`RedisQueue::fail_with`] for a failed job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailOutcome {
     /// The job stays pending and is delivered again after its lease.
@@ -190,11 +190,12 @@ impl RedisQueue {
         &self.dead_key
     }
 
-    /// Records a failed delivery of `job` with the error `kind`. With [`Retry::Allowed`]
-    /// the job is delivered again after its lease until its last allowed attempt, and
-    /// then moves to the dead-letter stream; with [`Retry::Never`] it moves there at
-    /// once. The dead letter keeps `reason` and `kind`. A failure reported by an older
-    /// delivery than the current one changes nothing.
+    /// Records a failed delivery of `job` with the error `kind`.
+    ///
+    /// With [`Retry::Allowed`] the job is delivered again after its lease until its last
+    /// allowed attempt, and then moves to the dead-letter stream. With [`Retry::Never`]
+    /// it moves there at once. The dead letter keeps `reason` and `kind`. A failure
+    /// reported by an older delivery than the current one changes nothing.
     ///
     /// # Errors
     /// `Unavailable` or `Timeout` when Redis cannot be reached.
