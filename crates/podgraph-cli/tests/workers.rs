@@ -956,7 +956,7 @@ fn missing_transcripts_are_dead_lettered_at_once() {
         },
         Backend::Sqlite,
     );
-    // The feed links two transcripts that the server does not have, so both answer 404.
+    // The feed links two transcripts that the server does not have, so both return 404.
     let server = StaticServer::start();
     let mut items = String::new();
     for number in 1..=2 {
@@ -984,7 +984,13 @@ fn missing_transcripts_are_dead_lettered_at_once() {
     assert_eq!(queued["queued"].as_u64(), Some(2), "{queued}");
 
     let started = Instant::now();
-    let output = cluster.spawn_worker().wait(LONG).expect_code(0);
+    let mut command = work.command(["worker", "--json", "--exit-when-empty", "--allow-loopback"]);
+    command
+        .arg("--db")
+        .arg(cluster.worker_db())
+        .args(["--lease-secs", "6", "--poll-ms", "100"])
+        .env("RUST_LOG", "podgraph=info");
+    let output = work.spawn(command).wait(LONG).expect_code(0);
     let summary = output.json();
     assert_eq!(summary["dead_lettered"].as_u64(), Some(2), "{summary}");
     assert_eq!(summary["retried"].as_u64(), Some(0), "{summary}");
@@ -1013,4 +1019,11 @@ fn missing_transcripts_are_dead_lettered_at_once() {
         assert!(reason.contains("404"), "{reason}");
     }
     assert_eq!(cluster.pending(&mut connection), 0, "jobs left claimed");
+
+    // One WARN line per failed attempt and one INFO line per finished job.
+    let stderr = &output.stderr;
+    assert_eq!(stderr.matches("job attempt failed").count(), 2, "{stderr}");
+    assert_eq!(stderr.matches("job finished").count(), 2, "{stderr}");
+    assert!(stderr.contains("dead_lettered"), "{stderr}");
+    assert!(stderr.contains("Missing 1"), "{stderr}");
 }
