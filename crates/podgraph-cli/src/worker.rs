@@ -255,6 +255,8 @@ struct Worker {
     queue: Arc<dyn WorkQueue>,
     /// The same queue without the metrics wrapper, for failures recorded with their
     /// error kind and retry decision, which [`WorkQueue::fail`] cannot carry.
+    // NOTE: failures recorded here do not reach the `queue.fail` operation counter of
+    // `MeteredQueue`; the worker's `retried` and `dead_lettered` counts cover them.
     failures: RedisQueue,
     pipelines: Pipelines,
     counters: Counters,
