@@ -7,6 +7,8 @@
 //! `[slo] backend` names (Redis unless configured otherwise, so that every worker counts
 //! into one budget). While a `freeze` policy is active the worker claims no jobs, and
 //! `degrade` policies lower how many it runs at once.
+//!
+//! A failed episode is retried only when another attempt can succeed: see [`retry_for`].
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use podgraph_core::ErrorKind;
 use podgraph_core::pipeline::{
     EpisodeOutcome, FanOut, Pipeline, PipelineConfig, PipelineObserver, SkipReason,
 };
@@ -27,7 +30,7 @@ use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
 use podgraph_metrics::{
     MeteredFetcher, MeteredQueue, MeteredStore, MetricsConfig, MetricsObserver,
 };
-use podgraph_redis::{CachingFetcher, RedisCache, RedisConnection, RedisQueue};
+use podgraph_redis::{CachingFetcher, FailOutcome, RedisCache, RedisConnection, RedisQueue, Retry};
 use podgraph_store_sqlite::{SqliteOptions, SqliteStore};
 use podgraph_tracing::TracingObserver;
 use podgraph_tracing::wrap::{TracedFetcher, TracedGraphStore};
@@ -167,14 +170,18 @@ async fn open_sqlite(path: &Path) -> podgraph_core::ProviderResult<Arc<dyn Graph
     Ok(store)
 }
 
-/// Counts of one worker's jobs, printed when it stops.
+/// Counts of one worker's jobs, printed when it stops. The first three count episodes,
+/// `retried` counts failed attempts and `dead_lettered` counts distinct jobs.
 #[derive(Debug, Default, Serialize)]
 struct WorkerSummary {
     consumer: String,
     processed: u64,
     unchanged: u64,
     without_transcript: u64,
-    failed: u64,
+    /// Failed attempts left in the queue for another delivery.
+    retried: u64,
+    /// Jobs this worker moved to the dead-letter stream, each counted once.
+    dead_lettered: u64,
     /// Jobs this worker got after another delivery of them failed or was abandoned.
     redelivered: u64,
     acknowledged: u64,
@@ -186,7 +193,8 @@ struct Counters {
     processed: AtomicU64,
     unchanged: AtomicU64,
     without_transcript: AtomicU64,
-    failed: AtomicU64,
+    retried: AtomicU64,
+    dead_lettered: AtomicU64,
     redelivered: AtomicU64,
     acknowledged: AtomicU64,
 }
@@ -245,6 +253,11 @@ async fn scan_transcripts(dir: &Path) -> Result<LocalTranscripts> {
 /// Everything a job task needs, shared by all of them.
 struct Worker {
     queue: Arc<dyn WorkQueue>,
+    /// The same queue without the metrics wrapper, for failures recorded with their
+    /// error kind and retry decision, which [`WorkQueue::fail`] cannot carry.
+    // NOTE: failures recorded here do not reach the `queue.fail` operation counter of
+    // `MeteredQueue`; the worker's `retried` and `dead_lettered` counts cover them.
+    failures: RedisQueue,
     pipelines: Pipelines,
     counters: Counters,
 }
@@ -284,6 +297,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
     let consumer = consumer_name();
     let worker = Arc::new(Worker {
         queue,
+        failures: RedisQueue::new(connection.clone(), &config_queue),
         pipelines: Pipelines {
             store,
             fetcher,
@@ -335,7 +349,9 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
         consumer = %summary.consumer,
         processed = summary.processed,
         unchanged = summary.unchanged,
-        failed = summary.failed,
+        without_transcript = summary.without_transcript,
+        retried = summary.retried,
+        dead_lettered = summary.dead_lettered,
         redelivered = summary.redelivered,
         elapsed_ms = summary.elapsed_ms,
         "worker stopped"
@@ -399,12 +415,13 @@ fn print_summary(summary: &WorkerSummary, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(summary)?);
     } else {
         println!(
-            "{}: {} processed, {} unchanged, {} without transcript, {} failed, {} taken over from other deliveries",
+            "{}: episodes: {} processed, {} unchanged, {} without transcript; failed attempts left for retry: {}; jobs moved to the dead-letter stream: {}; jobs taken over from other deliveries: {}",
             summary.consumer,
             summary.processed,
             summary.unchanged,
             summary.without_transcript,
-            summary.failed,
+            summary.retried,
+            summary.dead_lettered,
             summary.redelivered
         );
     }
@@ -596,6 +613,7 @@ impl Worker {
     /// Processes one claimed job and acknowledges it after the store write, or records
     /// the failed attempt so that the queue retries or dead-letters it.
     async fn process(&self, claimed: ClaimedJob) {
+        let started = Instant::now();
         if claimed.attempt > 1 {
             self.counters.redelivered.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
@@ -608,20 +626,37 @@ impl Worker {
         let task: EpisodeTask = match serde_json::from_value(claimed.job.payload.clone()) {
             Ok(task) => task,
             Err(error) => {
-                let reason = format!("job payload is not an episode job: {error}");
-                return self.fail(&claimed, &reason).await;
+                let failure = Failure {
+                    reason: format!("job payload is not an episode job: {error}"),
+                    kind: Some(ErrorKind::InvalidInput),
+                    retry: Retry::Never,
+                };
+                return self.fail(&claimed, None, failure, started).await;
             }
         };
         if task.version != TASK_VERSION {
-            let reason = format!(
-                "job version {} is not supported (this worker reads version {TASK_VERSION}); run the same podgraph version for enqueue and worker",
-                task.version
-            );
-            return self.fail(&claimed, &reason).await;
+            let failure = Failure {
+                reason: format!(
+                    "job version {} is not supported (this worker reads version {TASK_VERSION}); run the same podgraph version for enqueue and worker",
+                    task.version
+                ),
+                kind: Some(ErrorKind::InvalidInput),
+                retry: Retry::Never,
+            };
+            return self.fail(&claimed, None, failure, started).await;
         }
         let pipeline = match self.pipelines.for_task(&task).await {
             Ok(pipeline) => pipeline,
-            Err(error) => return self.fail(&claimed, &format!("{error:#}")).await,
+            // The transcript directory may be mounted late or exist on another host's
+            // worker, so this failure is retried.
+            Err(error) => {
+                let failure = Failure {
+                    reason: format!("{error:#}"),
+                    kind: None,
+                    retry: Retry::Allowed,
+                };
+                return self.fail(&claimed, None, failure, started).await;
+            }
         };
 
         let job = task.into_job();
@@ -632,27 +667,26 @@ impl Worker {
             episode.id = %job.episode.id,
         );
         let outcome = pipeline.process_with_deadline(&job).instrument(span).await;
-        let counter = match &outcome {
-            EpisodeOutcome::Processed(_) => &self.counters.processed,
-            EpisodeOutcome::Skipped(SkipReason::Unchanged) => &self.counters.unchanged,
+        let (counter, outcome_name) = match &outcome {
+            EpisodeOutcome::Processed(_) => (&self.counters.processed, "processed"),
+            EpisodeOutcome::Skipped(SkipReason::Unchanged) => {
+                (&self.counters.unchanged, "unchanged")
+            }
             // Both store the episode without facts.
             EpisodeOutcome::Skipped(SkipReason::NoTranscript | SkipReason::EmptyTranscript) => {
-                &self.counters.without_transcript
+                (&self.counters.without_transcript, "without_transcript")
             }
             EpisodeOutcome::Failed(error) => {
-                self.counters.failed.fetch_add(1, Ordering::Relaxed);
-                let reason = format!("{}: {}", error.stage.as_str(), error.message);
-                return self.fail(&claimed, &reason).await;
+                let failure = Failure {
+                    reason: format!("{}: {}", error.stage.as_str(), error.message),
+                    kind: Some(error.kind),
+                    retry: retry_for(error.kind, &error.message),
+                };
+                let episode = (job.episode.id.to_string(), job.episode.title.clone());
+                return self.fail(&claimed, Some(episode), failure, started).await;
             }
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(
-            target: "podgraph::worker",
-            job_id = %claimed.id.0,
-            episode_id = %job.episode.id,
-            "episode {:?} done",
-            job.episode.title
-        );
 
         match self.queue.ack(&claimed.id).await {
             Ok(()) => {
@@ -665,24 +699,79 @@ impl Worker {
                 "acknowledgement failed; the job is delivered again after its lease and then skipped as unchanged"
             ),
         }
+        tracing::info!(
+            target: "podgraph::worker",
+            job_id = %claimed.id.0,
+            attempt = claimed.attempt,
+            episode_id = %job.episode.id,
+            title = %job.episode.title,
+            outcome = outcome_name,
+            elapsed_ms = elapsed_millis(started),
+            "job finished"
+        );
     }
 
-    async fn fail(&self, claimed: &ClaimedJob, reason: &str) {
+    /// Logs a failed attempt and records it in the queue, which keeps the job for another
+    /// delivery or moves it to the dead-letter stream. `episode` is the episode id and
+    /// title when the job got far enough to know them.
+    async fn fail(
+        &self,
+        claimed: &ClaimedJob,
+        episode: Option<(String, String)>,
+        failure: Failure,
+        started: Instant,
+    ) {
+        let (episode_id, title) = episode.unwrap_or_default();
+        let kind = failure.kind.map_or("", ErrorKind::as_str);
         tracing::warn!(
             target: "podgraph::worker",
             job_id = %claimed.id.0,
             job_key = %claimed.job.key,
             attempt = claimed.attempt,
-            "job failed: {reason}"
+            episode_id = %episode_id,
+            error_kind = kind,
+            retry = failure.retry == Retry::Allowed,
+            "job attempt failed: {}",
+            failure.reason
         );
-        if let Err(error) = self.queue.fail(claimed, reason).await {
-            tracing::warn!(
-                target: "podgraph::worker",
-                job_id = %claimed.id.0,
-                error = %error,
-                "failed attempt not recorded; the job is delivered again after its lease"
-            );
-        }
+        let outcome = match self
+            .failures
+            .fail_with(claimed, &failure.reason, failure.kind, failure.retry)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                tracing::warn!(
+                    target: "podgraph::worker",
+                    job_id = %claimed.id.0,
+                    error = %error,
+                    "failed attempt not recorded; the job is delivered again after its lease"
+                );
+                FailOutcome::Retried
+            }
+        };
+        let outcome_name = match outcome {
+            // `Ignored` means a later delivery of the job runs and decides its outcome.
+            FailOutcome::Retried | FailOutcome::Ignored => {
+                self.counters.retried.fetch_add(1, Ordering::Relaxed);
+                "retry"
+            }
+            FailOutcome::DeadLettered => {
+                self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+                "dead_lettered"
+            }
+        };
+        tracing::info!(
+            target: "podgraph::worker",
+            job_id = %claimed.id.0,
+            attempt = claimed.attempt,
+            episode_id = %episode_id,
+            title = %title,
+            outcome = outcome_name,
+            error_kind = kind,
+            elapsed_ms = elapsed_millis(started),
+            "job finished"
+        );
     }
 
     fn summary(&self, consumer: String, elapsed: Duration) -> WorkerSummary {
@@ -692,12 +781,47 @@ impl Worker {
             processed: load(&self.counters.processed),
             unchanged: load(&self.counters.unchanged),
             without_transcript: load(&self.counters.without_transcript),
-            failed: load(&self.counters.failed),
+            retried: load(&self.counters.retried),
+            dead_lettered: load(&self.counters.dead_lettered),
             redelivered: load(&self.counters.redelivered),
             acknowledged: load(&self.counters.acknowledged),
             elapsed_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
         }
     }
+}
+
+/// A failed attempt: the reason stored with a dead letter, its error kind when known,
+/// and whether another delivery may succeed.
+struct Failure {
+    reason: String,
+    kind: Option<ErrorKind>,
+    retry: Retry,
+}
+
+/// Decides whether an episode that failed with `kind` may succeed on another delivery.
+///
+/// Missing documents, invalid input, rejected access, unsupported operations and size
+/// limits fail the same way every time, so the job is dead-lettered at once. Timeouts,
+/// unreachable servers (connection failures, 5xx statuses, a store that is down), write
+/// conflicts, rate limits (HTTP 429) and unexpected replies are retried until the job
+/// used its allowed attempts.
+fn retry_for(kind: ErrorKind, message: &str) -> Retry {
+    match kind {
+        ErrorKind::NotFound
+        | ErrorKind::InvalidInput
+        | ErrorKind::PermissionDenied
+        | ErrorKind::Unsupported => Retry::Never,
+        // NOTE: the pipeline error keeps only the kind, not the fetcher's temporary
+        // flag, so a 429 status is recognised by the status the HTTP fetcher writes
+        // into its message ("server returned 429 too many requests").
+        ErrorKind::LimitExceeded if !message.contains("server returned 429") => Retry::Never,
+        // Timeout, Unavailable, Conflict, Unexpected, a 429 and kinds added later.
+        _ => Retry::Allowed,
+    }
+}
+
+fn elapsed_millis(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Builds a consumer name unique to this process: host name, process id and a random suffix.
@@ -756,6 +880,38 @@ mod tests {
         let error = lease_for(Some(300), Duration::from_secs(300)).unwrap_err();
         assert!(error.to_string().contains("--lease-secs"), "{error}");
         assert!(lease_for(Some(301), Duration::from_secs(300)).is_ok());
+    }
+
+    #[test]
+    fn permanent_errors_are_not_retried() {
+        for kind in [
+            ErrorKind::NotFound,
+            ErrorKind::InvalidInput,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Unsupported,
+        ] {
+            assert_eq!(retry_for(kind, "x"), Retry::Never, "{kind}");
+        }
+        let too_long = "https://example.test/t.vtt: body longer than 10 bytes";
+        assert_eq!(retry_for(ErrorKind::LimitExceeded, too_long), Retry::Never);
+    }
+
+    #[test]
+    fn temporary_errors_are_retried() {
+        for kind in [
+            ErrorKind::Timeout,
+            ErrorKind::Unavailable,
+            ErrorKind::Conflict,
+            ErrorKind::Unexpected,
+        ] {
+            assert_eq!(retry_for(kind, "x"), Retry::Allowed, "{kind}");
+        }
+        let rate_limited =
+            "https://example.test/t.vtt: server returned 429 too many requests; retry later";
+        assert_eq!(
+            retry_for(ErrorKind::LimitExceeded, rate_limited),
+            Retry::Allowed
+        );
     }
 
     #[test]

@@ -586,7 +586,8 @@ fn prove(name: &str, inputs: &[OsString], timing: Timing, backend: Backend) {
             .map(|summary| summary[field].as_u64().expect("a count"))
             .sum()
     };
-    assert_eq!(total("failed"), 0, "{summaries:?}");
+    assert_eq!(total("retried"), 0, "{summaries:?}");
+    assert_eq!(total("dead_lettered"), 0, "{summaries:?}");
     assert_eq!(
         total("redelivered"),
         abandoned.len() as u64,
@@ -954,4 +955,91 @@ fn enqueue_reports_already_queued_episodes() {
         )),
         "{printed}"
     );
+}
+
+#[test]
+fn missing_transcripts_are_dead_lettered_at_once() {
+    let Some(url) = redis_url() else {
+        return;
+    };
+    let cluster = Cluster::new(
+        url,
+        "not-found",
+        Timing {
+            episode_deadline_secs: 5,
+            lease_secs: 6,
+            order_tolerance: ORDER_TOLERANCE,
+        },
+        Backend::Sqlite,
+    );
+    // The feed links two transcripts that the server does not have, so both return 404.
+    let server = StaticServer::start();
+    let mut items = String::new();
+    for number in 1..=2 {
+        items.push_str(&format!(
+            "<item><title>Missing {number}</title>\
+             <guid isPermaLink=\"false\">missing-{number}</guid>\
+             <podcast:transcript url=\"{url}\" type=\"text/vtt\"/></item>\n",
+            url = server.url(&format!("/transcripts/missing-{number}.vtt")),
+        ));
+    }
+    let feed = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <rss version=\"2.0\" xmlns:podcast=\"https://podcastindex.org/namespace/1.0\">\
+         <channel><title>Missing transcripts</title><link>{link}</link>\
+         <description>Transcripts that answer 404</description>\n\
+         {items}</channel></rss>\n",
+        link = server.url("/"),
+    );
+    server.serve(FEED_PATH, "application/rss+xml", feed.into_bytes());
+
+    let work = &cluster.work;
+    let mut enqueue = work.command(["enqueue", "--json", "--allow-loopback"]);
+    enqueue.arg(server.url(FEED_PATH));
+    let queued = work.run_command(enqueue, LONG).expect_code(0).json();
+    assert_eq!(queued["queued"].as_u64(), Some(2), "{queued}");
+
+    let started = Instant::now();
+    let mut command = work.command(["worker", "--json", "--exit-when-empty", "--allow-loopback"]);
+    command
+        .arg("--db")
+        .arg(cluster.worker_db())
+        .args(["--lease-secs", "6", "--poll-ms", "100"])
+        .env("RUST_LOG", "podgraph=info");
+    let output = work.spawn(command).wait(LONG).expect_code(0);
+    let summary = output.json();
+    assert_eq!(summary["dead_lettered"].as_u64(), Some(2), "{summary}");
+    assert_eq!(summary["retried"].as_u64(), Some(0), "{summary}");
+    assert_eq!(summary["redelivered"].as_u64(), Some(0), "{summary}");
+    assert_eq!(summary["processed"].as_u64(), Some(0), "{summary}");
+    // A retry would have waited for the lease of 6 s at least once.
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the worker waited for a lease: {:?}",
+        started.elapsed()
+    );
+
+    let mut connection = cluster.redis();
+    let dead_key = format!("{}:{{episodes}}:dead", cluster.prefix);
+    let letters: Vec<(String, BTreeMap<String, String>)> = redis::cmd("XRANGE")
+        .arg(&dead_key)
+        .arg("-")
+        .arg("+")
+        .query(&mut connection)
+        .expect("XRANGE of the dead-letter stream");
+    assert_eq!(letters.len(), 2, "{letters:?}");
+    for (_, fields) in &letters {
+        assert_eq!(fields.get("kind").map(String::as_str), Some("not_found"));
+        assert_eq!(fields.get("attempts").map(String::as_str), Some("1"));
+        let reason = fields.get("reason").cloned().unwrap_or_default();
+        assert!(reason.contains("404"), "{reason}");
+    }
+    assert_eq!(cluster.pending(&mut connection), 0, "jobs left claimed");
+
+    // One WARN line per failed attempt and one INFO line per finished job.
+    let stderr = &output.stderr;
+    assert_eq!(stderr.matches("job attempt failed").count(), 2, "{stderr}");
+    assert_eq!(stderr.matches("job finished").count(), 2, "{stderr}");
+    assert!(stderr.contains("dead_lettered"), "{stderr}");
+    assert!(stderr.contains("Missing 1"), "{stderr}");
 }

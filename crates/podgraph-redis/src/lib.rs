@@ -38,5 +38,5 @@ pub use cache::RedisCache;
 pub use config::{CacheConfig, QueueConfig, RedisConfig, redact_url};
 pub use connection::RedisConnection;
 pub use fetch::CachingFetcher;
-pub use queue::{DeadLetter, Enqueued, RedisQueue};
+pub use queue::{DeadLetter, Enqueued, FailOutcome, RedisQueue, Retry};
 pub use slo::{DEFAULT_RETENTION, RedisStateStore};

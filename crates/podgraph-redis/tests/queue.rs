@@ -8,9 +8,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use podgraph_core::ErrorKind;
 use podgraph_core::provider::{Job, JobId, QueueStats, WorkQueue};
 use podgraph_mocks::MemoryQueue;
-use podgraph_redis::{Enqueued, RedisConnection, RedisQueue};
+use podgraph_redis::{Enqueued, FailOutcome, RedisConnection, RedisQueue, Retry};
 
 const LEASE: Duration = Duration::from_millis(400);
 const MAX_ATTEMPTS: u32 = 2;
@@ -282,8 +283,84 @@ async fn dead_letters_keep_job_and_reason() {
     assert_eq!(dead[0].job, job("broken"));
     assert_eq!(dead[0].attempts, MAX_ATTEMPTS);
     assert_eq!(dead[0].reason, "transcript invalid on attempt 2");
+    assert_eq!(dead[0].kind, "");
     // The key is free again once the job is dead-lettered.
     assert_ne!(queue.enqueue(&job("broken")).await.unwrap(), id);
+}
+
+#[tokio::test]
+async fn permanent_failure_is_dead_lettered_at_once() {
+    let Some(queue) = redis_queue("permanent_failure").await else {
+        return;
+    };
+    let id = queue.enqueue(&job("missing")).await.unwrap();
+    let claimed = queue.claim("w", 1, LEASE).await.unwrap();
+    assert_eq!(claimed[0].attempt, 1);
+
+    let outcome = queue
+        .fail_with(
+            &claimed[0],
+            "transcript: server returned 404 not found",
+            Some(ErrorKind::NotFound),
+            Retry::Never,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, FailOutcome::DeadLettered);
+
+    let stats = queue.stats().await.unwrap();
+    assert_eq!(stats.in_flight, 0);
+    assert_eq!(stats.dead, 1);
+    wait_for_lease().await;
+    assert!(queue.claim("w", 1, LEASE).await.unwrap().is_empty());
+
+    let dead = queue.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].id, id);
+    assert_eq!(dead[0].attempts, 1);
+    assert_eq!(dead[0].kind, "not_found");
+    assert_eq!(dead[0].reason, "transcript: server returned 404 not found");
+
+    // A second report of the same delivery finds nothing left to fail.
+    let again = queue
+        .fail_with(
+            &claimed[0],
+            "again",
+            Some(ErrorKind::NotFound),
+            Retry::Never,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, FailOutcome::Ignored);
+}
+
+#[tokio::test]
+async fn temporary_failure_is_retried_until_last_attempt() {
+    let Some(queue) = redis_queue("temporary_failure").await else {
+        return;
+    };
+    queue.enqueue(&job("flaky")).await.unwrap();
+    let mut outcomes = Vec::new();
+    for _ in 0..MAX_ATTEMPTS {
+        let claimed = queue.claim("w", 1, LEASE).await.unwrap();
+        let outcome = queue
+            .fail_with(
+                &claimed[0],
+                "transcript: server returned 503 service unavailable",
+                Some(ErrorKind::Unavailable),
+                Retry::Allowed,
+            )
+            .await
+            .unwrap();
+        outcomes.push(outcome);
+        wait_for_lease().await;
+    }
+    assert_eq!(outcomes, [FailOutcome::Retried, FailOutcome::DeadLettered]);
+
+    let dead = queue.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, MAX_ATTEMPTS);
+    assert_eq!(dead[0].kind, "unavailable");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `podgraph:{episodes}:stream` | stream | one entry per job: fields `key`, `payload` |
 //! | `podgraph:{episodes}:keys` | hash | job key to entry id, for deduplication |
-//! | `podgraph:{episodes}:dead` | stream | dead letters: `id`, `key`, `payload`, `attempts`, `reason` |
+//! | `podgraph:{episodes}:dead` | stream | dead letters: `id`, `key`, `payload`, `attempts`, `reason`, `kind` |
 //!
 //! A claim is an `XAUTOCLAIM` of entries idle for longer than the lease followed by an
 //! `XREADGROUP` of new entries. The stream's pending entries list is the set of leases,
@@ -35,6 +35,33 @@ pub struct DeadLetter {
     pub attempts: u32,
     /// The reason given with the last failure.
     pub reason: String,
+    /// The error kind of the last failure (`not_found`, `timeout`, ...), or an empty
+    /// string when the failure was recorded without one.
+    pub kind: String,
+}
+
+/// Whether a failed job may be delivered again, as decided by the caller of
+/// [`RedisQueue::fail_with`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retry {
+    /// The failure may pass (a timeout, an unreachable server): deliver the job again
+    /// until it used its allowed attempts.
+    Allowed,
+    /// The same job would fail the same way (a missing document, invalid input): move it
+    /// to the dead-letter stream at once.
+    Never,
+}
+
+/// The outcome of [`RedisQueue::fail_with`] for a failed job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOutcome {
+    /// The job stays pending and is delivered again after its lease.
+    Retried,
+    /// The job moved to the dead-letter stream.
+    DeadLettered,
+    /// Nothing changed: the job was already acknowledged or dead-lettered, or a later
+    /// delivery of it is running.
+    Ignored,
 }
 
 /// The outcome of [`RedisQueue::enqueue_or_find`].
@@ -157,6 +184,62 @@ impl RedisQueue {
         &self.stream_key
     }
 
+    /// Returns the key of the dead-letter stream, for operators inspecting the queue with
+    /// `redis-cli`.
+    pub fn dead_letter_key(&self) -> &str {
+        &self.dead_key
+    }
+
+    /// Records a failed delivery of `job` with the error `kind`.
+    ///
+    /// With [`Retry::Allowed`] the job is delivered again after its lease until its last
+    /// allowed attempt, and then moves to the dead-letter stream. With [`Retry::Never`]
+    /// it moves there at once. The dead letter keeps `reason` and `kind`. A failure
+    /// reported by an older delivery than the current one changes nothing.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Timeout` when Redis cannot be reached.
+    pub async fn fail_with(
+        &self,
+        job: &ClaimedJob,
+        reason: &str,
+        kind: Option<ErrorKind>,
+        retry: Retry,
+    ) -> ProviderResult<FailOutcome> {
+        if !is_entry_id(&job.id) {
+            return Ok(FailOutcome::Ignored);
+        }
+        let mut invocation = self.scripts.fail.prepare_invoke();
+        invocation
+            .key(&self.stream_key)
+            .key(&self.keys_key)
+            .key(&self.dead_key)
+            .arg(&self.group)
+            .arg(&job.id.0)
+            .arg(job.attempt)
+            .arg(self.max_attempts)
+            .arg(reason)
+            .arg(self.max_dead_letters)
+            .arg(if retry == Retry::Never { "1" } else { "0" })
+            .arg(kind.map_or("", ErrorKind::as_str));
+        let outcome: i64 = self.connection.invoke("queue.fail", &invocation).await?;
+        Ok(match outcome {
+            1 => FailOutcome::Retried,
+            2 => {
+                tracing::warn!(
+                    target: "podgraph::redis",
+                    job_id = %job.id.0,
+                    job_key = %job.job.key,
+                    attempts = job.attempt,
+                    error_kind = kind.map_or("", ErrorKind::as_str),
+                    "job moved to the dead-letter stream: {reason}"
+                );
+                FailOutcome::DeadLettered
+            }
+            _ => FailOutcome::Ignored,
+        })
+    }
+
     /// Adds `job` unless a job with the same key is still waiting or in flight, and returns
     /// which of the two happened. [`WorkQueue::enqueue`] does the same but returns only
     /// the entry id.
@@ -221,6 +304,7 @@ impl RedisQueue {
             },
             attempts: 0,
             reason: String::new(),
+            kind: String::new(),
         };
         for (name, value) in fields {
             match name.as_str() {
@@ -229,6 +313,7 @@ impl RedisQueue {
                 "payload" => letter.job.payload = self.parse_payload(&letter.id, &value)?,
                 "attempts" => letter.attempts = value.parse().unwrap_or(u32::MAX),
                 "reason" => letter.reason = value,
+                "kind" => letter.kind = value,
                 _ => {}
             }
         }
@@ -341,31 +426,9 @@ impl WorkQueue for RedisQueue {
     }
 
     async fn fail(&self, job: &ClaimedJob, reason: &str) -> ProviderResult<()> {
-        if !is_entry_id(&job.id) {
-            return Ok(());
-        }
-        let mut invocation = self.scripts.fail.prepare_invoke();
-        invocation
-            .key(&self.stream_key)
-            .key(&self.keys_key)
-            .key(&self.dead_key)
-            .arg(&self.group)
-            .arg(&job.id.0)
-            .arg(job.attempt)
-            .arg(self.max_attempts)
-            .arg(reason)
-            .arg(self.max_dead_letters);
-        let outcome: i64 = self.connection.invoke("queue.fail", &invocation).await?;
-        if outcome == 2 {
-            tracing::warn!(
-                target: "podgraph::redis",
-                job_id = %job.id.0,
-                job_key = %job.job.key,
-                attempts = job.attempt,
-                "job moved to the dead-letter stream: {reason}"
-            );
-        }
-        Ok(())
+        self.fail_with(job, reason, None, Retry::Allowed)
+            .await
+            .map(|_| ())
     }
 
     async fn stats(&self) -> ProviderResult<QueueStats> {
