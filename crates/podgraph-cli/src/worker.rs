@@ -253,11 +253,9 @@ async fn scan_transcripts(dir: &Path) -> Result<LocalTranscripts> {
 /// Everything a job task needs, shared by all of them.
 struct Worker {
     queue: Arc<dyn WorkQueue>,
-    /// The same queue without the metrics wrapper, for failures recorded with their
-    /// error kind and retry decision, which [`WorkQueue::fail`] cannot carry.
-    // NOTE: failures recorded here do not reach the `queue.fail` operation counter of
-    // `MeteredQueue`; the worker's `retried` and `dead_lettered` counts cover them.
-    failures: RedisQueue,
+    /// The same queue, typed, for failures recorded with their error kind and retry
+    /// decision, which [`WorkQueue::fail`] cannot carry.
+    failures: Arc<MeteredQueue<RedisQueue>>,
     pipelines: Pipelines,
     counters: Counters,
 }
@@ -272,10 +270,11 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
     let connection = RedisConnection::connect(&config.redis)
         .await
         .context("cannot connect to Redis")?;
-    let queue: Arc<dyn WorkQueue> = Arc::new(MeteredQueue::new(
+    let failures = Arc::new(MeteredQueue::new(
         RedisQueue::new(connection.clone(), &config.redis.queue),
         "redis",
     ));
+    let queue: Arc<dyn WorkQueue> = Arc::clone(&failures) as Arc<dyn WorkQueue>;
     let (store, store_name) = open_store(&config).await?;
     let fetcher = build_fetcher(&config, &connection, args.document_cache_secs)?;
     // After the metrics recorder, because the tracker binds its counters on creation.
@@ -297,7 +296,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
     let consumer = consumer_name();
     let worker = Arc::new(Worker {
         queue,
-        failures: RedisQueue::new(connection.clone(), &config_queue),
+        failures,
         pipelines: Pipelines {
             store,
             fetcher,
@@ -734,11 +733,11 @@ impl Worker {
             "job attempt failed: {}",
             failure.reason
         );
-        let outcome = match self
-            .failures
-            .fail_with(claimed, &failure.reason, failure.kind, failure.retry)
-            .await
-        {
+        let recorded =
+            self.failures
+                .inner()
+                .fail_with(claimed, &failure.reason, failure.kind, failure.retry);
+        let outcome = match self.failures.measure("queue.fail", recorded).await {
             Ok(outcome) => outcome,
             Err(error) => {
                 tracing::warn!(

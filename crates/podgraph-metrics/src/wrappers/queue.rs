@@ -89,6 +89,19 @@ impl<Q> MeteredQueue<Q> {
         self.inner
     }
 
+    /// Counts `call`, a call on [`Self::inner`] outside the [`WorkQueue`] trait, as the
+    /// queue operation `operation` with its outcome, as the trait methods are counted.
+    ///
+    /// # Errors
+    /// The error of `call`, unchanged.
+    pub async fn measure<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = ProviderResult<T>>,
+    ) -> ProviderResult<T> {
+        self.observe(operation, call).await
+    }
+
     fn provider_label(&self) -> Label {
         Label::new(label::PROVIDER, self.provider.clone())
     }
