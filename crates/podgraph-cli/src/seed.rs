@@ -248,7 +248,7 @@ fn peak_resident_bytes() -> Option<u64> {
 
 fn apply_flags(args: &SeedArgs, config: &mut Config) {
     if let Some(db) = &args.db {
-        config.db = Some(crate::store::DbSetting::Path(db.clone()));
+        config.set_db_flag(db);
     }
     if let Some(concurrency) = args.concurrency {
         config.pipeline.concurrency = concurrency;
