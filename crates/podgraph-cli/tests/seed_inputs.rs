@@ -211,3 +211,31 @@ fn zero_max_episodes_rejected() {
     assert!(run.stderr.contains("--max-episodes"), "{}", run.stderr);
     assert!(run.stderr.contains("0 is not in 1.."), "{}", run.stderr);
 }
+
+#[test]
+fn feed_without_items_exits_one() {
+    let work = Workspace::new();
+    let feed = work.join("empty.rss");
+    std::fs::write(
+        &feed,
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Nothing Yet</title></channel></rss>\n",
+    )
+    .expect("write the feed");
+
+    let run = work.seed([&feed]).expect_code(1);
+    let expected = format!("no episodes found in {}", feed.display());
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("<item>"), "{}", run.stderr);
+}
+
+#[test]
+fn empty_folder_exits_one() {
+    let work = Workspace::new();
+    let folder = work.join("shows");
+    std::fs::create_dir(&folder).expect("create the folder");
+
+    let run = work.seed([&folder]).expect_code(1);
+    let expected = format!("no episodes found in {}", folder.display());
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("transcript files"), "{}", run.stderr);
+}
