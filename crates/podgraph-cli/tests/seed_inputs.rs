@@ -239,3 +239,28 @@ fn empty_folder_exits_one() {
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
     assert!(run.stderr.contains("transcript files"), "{}", run.stderr);
 }
+
+#[test]
+fn untitled_feeds_stay_separate_podcasts() {
+    let work = Workspace::new();
+    let mut feeds = Vec::new();
+    for number in 1..=3 {
+        let feed = work.join(&format!("untitled-{number}.rss"));
+        let xml = format!(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\
+             <item><title>Episode {number}</title><guid>untitled-{number}</guid></item>\
+             </channel></rss>\n"
+        );
+        std::fs::write(&feed, xml).expect("write the feed");
+        feeds.push(feed);
+    }
+
+    work.seed(&feeds).expect_code(0);
+    let stats = work.stats();
+    assert_eq!(stats.node("Podcast"), 3, "{stats:?}");
+    assert_eq!(stats.node("Episode"), 3, "{stats:?}");
+
+    // Seeding the same files again finds the same three podcasts.
+    work.seed(&feeds).expect_code(0);
+    assert_eq!(work.stats().node("Podcast"), 3);
+}
