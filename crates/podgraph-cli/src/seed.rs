@@ -168,7 +168,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_summary(&summary, &db_path, peak_rss);
+        print_summary(&summary, &db_path, peak_rss, cancel.is_cancelled());
     }
     if let Some(metrics) = metrics {
         metrics.finish(args.metrics_file.as_deref())?;
@@ -402,7 +402,12 @@ fn exit_code(summary: &RunSummary, interrupted: bool, nothing_found: bool) -> Ex
     }
 }
 
-fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Option<u64>) {
+fn print_summary(
+    summary: &RunSummary,
+    db_path: &std::path::Path,
+    peak_rss: Option<u64>,
+    interrupted: bool,
+) {
     let counts = &summary.counts;
     let mut rows = table(["", "count"]);
     for (label, value) in [
@@ -437,8 +442,13 @@ fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Opti
     let memory = peak_rss
         .map(|bytes| format!(", peak memory {} MiB", bytes / (1024 * 1024)))
         .unwrap_or_default();
+    let ended = if interrupted {
+        "interrupted after"
+    } else {
+        "finished in"
+    };
     println!(
-        "finished in {:.2} s{memory}; graph stored in {}",
+        "{ended} {:.2} s{memory}; graph stored in {}",
         summary.elapsed.as_secs_f64(),
         db_path.display()
     );
