@@ -388,8 +388,8 @@ pub(crate) async fn wait_for_signal() -> bool {
     }
 }
 
-/// Returns the exit code of a run; `nothing_found` is set when an input yielded no
-/// episodes and nothing else failed, which ends the run with 1 because it did nothing.
+/// Returns the exit code of a run. A run whose inputs yielded no episodes
+/// (`nothing_found`) and in which nothing failed did nothing, so it ends with 1.
 fn exit_code(summary: &RunSummary, interrupted: bool, nothing_found: bool) -> ExitCode {
     if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
