@@ -344,8 +344,9 @@ pub(crate) enum SloCommand {
     /// policies, from the state that `seed`, `worker` and `serve` keep (`[slo] backend`:
     /// a SQLite file next to the database by default, or Redis).
     Status {
-        /// SQLite database file [default: as for `seed`]; with the SQLite backend the SLO
-        /// state is read from `<name>.slo.db` beside it, or from `[slo] state`.
+        /// Database, as for `seed`: a SQLite file or a Neo4j URI. With the SQLite backend
+        /// the SLO state is read from `[slo] state`, else from `<name>.slo.db` beside the
+        /// SQLite file, or beside the default database path for Neo4j.
         #[arg(long, value_name = "PATH")]
         db: Option<PathBuf>,
 

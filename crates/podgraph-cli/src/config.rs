@@ -152,6 +152,12 @@ impl Config {
         StoreTarget::from_setting(self.db.as_ref(), self.db_path())
     }
 
+    /// Points the commands at the database named by a `--db` flag: a SQLite file or a
+    /// Neo4j URI, exactly as `[db]` would.
+    pub(crate) fn set_db_flag(&mut self, db: &Path) {
+        self.db = Some(DbSetting::Path(db.to_path_buf()));
+    }
+
     /// The SQLite path that the SLO state file sits beside: the database file, or the
     /// default database path when the graph lives in Neo4j.
     pub(crate) fn slo_anchor(&self) -> PathBuf {

@@ -16,6 +16,7 @@ use podgraph_redis::{Enqueued, RedisConnection, RedisQueue};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Config;
+use crate::output::counted;
 use crate::seed::EXIT_PARTIAL;
 
 /// Version of [`EpisodeTask`]; a worker rejects jobs of another version.
@@ -202,14 +203,16 @@ pub(crate) async fn run(args: EnqueueArgs, mut config: Config) -> Result<ExitCod
 
 fn print_summary(summary: &EnqueueSummary) {
     println!(
-        "queued {} episodes from {} feeds or folders in {}",
-        summary.queued, summary.feeds, summary.queue
+        "queued {} from {} in {}",
+        counted(summary.queued as u64, "episode", "episodes"),
+        counted(summary.feeds as u64, "feed or folder", "feeds or folders"),
+        summary.queue
     );
     if summary.already_queued > 0 {
         println!(
-            "already queued, not added again: {} episodes (waiting or in flight; \
+            "already queued, not added again: {} (waiting or in flight; \
              see `--json` for their job ids)",
-            summary.already_queued
+            counted(summary.already_queued as u64, "episode", "episodes")
         );
     }
     for source in &summary.failed_sources {

@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::cli::{InspectArgs, InspectKind};
 use crate::config::Config;
-use crate::output::{excerpt, limited, table, timestamp};
+use crate::output::{counted, excerpt, limited, table, timestamp};
 
 /// A fetched document.
 struct Document {
@@ -273,9 +273,8 @@ fn print_podcast(podcast: &Podcast, feed: &ParsedFeed, args: &InspectArgs) {
         .filter(|e| !e.transcripts.is_empty())
         .count();
     println!(
-        "  {} episodes, {} with transcript links",
-        feed.episodes.len(),
-        with_transcripts
+        "  {}, {with_transcripts} with transcript links",
+        counted(feed.episodes.len() as u64, "episode", "episodes"),
     );
 }
 
@@ -361,7 +360,7 @@ fn print_warnings(warnings: &[Warning]) {
         println!("no warnings");
         return;
     }
-    println!("{} warnings:", warnings.len());
+    println!("{}:", counted(warnings.len() as u64, "warning", "warnings"));
     for warning in warnings {
         println!("  {warning}");
     }

@@ -38,6 +38,14 @@ pub(crate) fn excerpt(text: &str, max: usize) -> String {
     cut
 }
 
+/// Formats `count` followed by `singular`, or by `plural` unless the count is 1, such
+/// as "1 hop" and "2 hops".
+pub(crate) fn counted(count: impl Into<u64>, singular: &str, plural: &str) -> String {
+    let count = count.into();
+    let noun = if count == 1 { singular } else { plural };
+    format!("{count} {noun}")
+}
+
 /// The rows to show given a `--limit` (0 shows all), and how many were left out.
 pub(crate) fn limited(total: usize, limit: usize) -> (usize, usize) {
     if limit == 0 || total <= limit {
@@ -70,6 +78,16 @@ pub(crate) fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_uses_singular_for_one() {
+        assert_eq!(counted(0_u64, "hop", "hops"), "0 hops");
+        assert_eq!(counted(1_u64, "hop", "hops"), "1 hop");
+        assert_eq!(
+            counted(2_u64, "feed or folder", "feeds or folders"),
+            "2 feeds or folders"
+        );
+    }
 
     #[test]
     fn timestamp_formats_hours_minutes_seconds_millis() {

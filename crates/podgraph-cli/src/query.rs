@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::cli::{ExportArgs, QueryArgs, QueryCommand};
 use crate::config::Config;
-use crate::output::{excerpt, table, timestamp};
+use crate::output::{counted, excerpt, table, timestamp};
 
 /// Opens an existing database; a missing file is an error instead of a new empty graph.
 async fn open(db: Option<&Path>, config: &Config) -> Result<SqliteStore> {
@@ -148,8 +148,9 @@ async fn entity(
         summary.id
     );
     println!(
-        "  {} mentions in {} episodes",
-        summary.mention_count, summary.episode_count
+        "  {} in {}",
+        counted(summary.mention_count, "mention", "mentions"),
+        counted(summary.episode_count, "episode", "episodes")
     );
     if let Some(detail) = &detail {
         if !detail.aliases.is_empty() {
@@ -322,9 +323,14 @@ async fn neighbours(
         ]);
     }
     println!(
-        "{} and {} neighbours within {depth} hops",
+        "{} and {} within {}",
         start.name,
-        graph.nodes.len().saturating_sub(1)
+        counted(
+            graph.nodes.len().saturating_sub(1) as u64,
+            "neighbour",
+            "neighbours"
+        ),
+        counted(u64::from(depth), "hop", "hops")
     );
     println!("{rows}");
     Ok(())

@@ -18,7 +18,7 @@ use podgraph_core::provider::Fetcher;
 use podgraph_extract::{LocalExtractor, StoreResolver};
 use podgraph_ingest::fetch::HttpFetcher;
 use podgraph_ingest::loader::{LocalTranscripts, TranscriptLoader};
-use podgraph_ingest::sources::collect_jobs_with;
+use podgraph_ingest::sources::{Sources, collect_jobs_with};
 use podgraph_metrics::{MeteredFetcher, MetricsConfig, MetricsHandle, MetricsObserver};
 use podgraph_store_sqlite::SqliteStore;
 use podgraph_tracing::TracingObserver;
@@ -91,6 +91,7 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
     for skipped in &sources.skipped {
         tracing::warn!(target: "podgraph::seed", source = %skipped.source, "input skipped: {}", skipped.reason);
     }
+    let empty_inputs = warn_empty_inputs(&args.inputs, &sources);
     let all_jobs = std::mem::take(&mut sources.jobs);
     let jobs = select_jobs(all_jobs.clone(), args.since, args.max_episodes);
     let selected: BTreeSet<String> = jobs.iter().map(|job| job.episode.id.to_string()).collect();
@@ -167,12 +168,47 @@ async fn seed(args: SeedArgs, mut config: Config, run_id: String) -> Result<Exit
         }
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_summary(&summary, &db_path, peak_rss);
+        print_summary(&summary, &db_path, peak_rss, cancel.is_cancelled());
     }
     if let Some(metrics) = metrics {
         metrics.finish(args.metrics_file.as_deref())?;
     }
-    Ok(exit_code(&summary, cancel.is_cancelled()))
+    Ok(exit_code(&summary, cancel.is_cancelled(), empty_inputs))
+}
+
+/// Warns on standard error about the inputs that yielded no episodes and returns whether
+/// any did.
+///
+/// NOTE: jobs do not record which input they come from, so an input is only reported
+/// when the whole run found no episodes. Inputs that failed or that a server reported
+/// as not modified are left out, because their own message or status already explains
+/// them.
+fn warn_empty_inputs(inputs: &[String], sources: &Sources) -> bool {
+    if !sources.jobs.is_empty() {
+        return false;
+    }
+    let explained: BTreeSet<&str> = sources
+        .failures
+        .iter()
+        .map(|failure| failure.source.as_str())
+        .chain(sources.not_modified.iter().map(String::as_str))
+        .collect();
+    let mut any = false;
+    for input in inputs {
+        if explained.contains(input.as_str()) {
+            continue;
+        }
+        any = true;
+        let hint = if std::path::Path::new(input).is_dir() {
+            "check that the folder contains transcript files (.vtt, .srt, .json, .txt or .html), \
+             or a folder of them per podcast"
+        } else {
+            "check that it is an RSS or Atom feed with <item> or <entry> elements, or an OPML \
+             list of such feeds"
+        };
+        eprintln!("podgraph: no episodes found in {input}; {hint}");
+    }
+    any
 }
 
 /// Moves the write-ahead log into the database file, so that the database is one file
@@ -248,7 +284,7 @@ fn peak_resident_bytes() -> Option<u64> {
 
 fn apply_flags(args: &SeedArgs, config: &mut Config) {
     if let Some(db) = &args.db {
-        config.db = Some(crate::store::DbSetting::Path(db.clone()));
+        config.set_db_flag(db);
     }
     if let Some(concurrency) = args.concurrency {
         config.pipeline.concurrency = concurrency;
@@ -352,17 +388,26 @@ pub(crate) async fn wait_for_signal() -> bool {
     }
 }
 
-fn exit_code(summary: &RunSummary, interrupted: bool) -> ExitCode {
+/// Returns the exit code of a run. A run whose inputs yielded no episodes
+/// (`nothing_found`) and in which nothing failed did nothing, so it ends with 1.
+fn exit_code(summary: &RunSummary, interrupted: bool, nothing_found: bool) -> ExitCode {
     if interrupted {
         ExitCode::from(EXIT_INTERRUPTED)
     } else if summary.failed() > 0 {
         ExitCode::from(EXIT_PARTIAL)
+    } else if nothing_found {
+        ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     }
 }
 
-fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Option<u64>) {
+fn print_summary(
+    summary: &RunSummary,
+    db_path: &std::path::Path,
+    peak_rss: Option<u64>,
+    interrupted: bool,
+) {
     let counts = &summary.counts;
     let mut rows = table(["", "count"]);
     for (label, value) in [
@@ -397,8 +442,13 @@ fn print_summary(summary: &RunSummary, db_path: &std::path::Path, peak_rss: Opti
     let memory = peak_rss
         .map(|bytes| format!(", peak memory {} MiB", bytes / (1024 * 1024)))
         .unwrap_or_default();
+    let ended = if interrupted {
+        "interrupted after"
+    } else {
+        "finished in"
+    };
     println!(
-        "finished in {:.2} s{memory}; graph stored in {}",
+        "{ended} {:.2} s{memory}; graph stored in {}",
         summary.elapsed.as_secs_f64(),
         db_path.display()
     );

@@ -223,3 +223,25 @@ fn sigterm_finishes_running_episodes() {
         "the export after SIGTERM and rerun differs from the uninterrupted run's"
     );
 }
+
+#[test]
+fn sigint_summary_says_interrupted() {
+    let work = Workspace::new();
+    let input = input(&work);
+    let mut command = work.command(["seed", "--concurrency", "1", "--db"]);
+    command.arg(work.db()).arg(&input);
+    let mut seed = work.spawn(command);
+    assert!(
+        wait_for_progress(&work, &mut seed, 0),
+        "the run ended before it could be stopped"
+    );
+    let sent = Command::new("kill")
+        .args(["-INT", &seed.pid().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -INT failed");
+
+    let run = seed.wait(LONG).expect_code(130);
+    assert!(run.stdout.contains("interrupted after "), "{}", run.stdout);
+    assert!(!run.stdout.contains("finished in "), "{}", run.stdout);
+}

@@ -613,3 +613,15 @@ fn query_on_missing_database() {
     let run = work.run(["export", "--db", path(&missing)]).expect_code(1);
     assert!(run.stderr.contains("does not exist"), "{}", run.stderr);
 }
+
+#[test]
+fn neighbours_text_uses_singular_hop() {
+    let work = seeded();
+    let mut command = work.command(["query", "--db"]);
+    command
+        .arg(work.db())
+        .args(["neighbours", "Dave Jones", "--depth", "1"]);
+    let run = work.run_command(command, support::SHORT).expect_code(0);
+    assert!(run.stdout.contains("within 1 hop\n"), "{}", run.stdout);
+    assert!(!run.stdout.contains("1 hops"), "{}", run.stdout);
+}

@@ -211,3 +211,56 @@ fn zero_max_episodes_rejected() {
     assert!(run.stderr.contains("--max-episodes"), "{}", run.stderr);
     assert!(run.stderr.contains("0 is not in 1.."), "{}", run.stderr);
 }
+
+#[test]
+fn feed_without_items_exits_one() {
+    let work = Workspace::new();
+    let feed = work.join("empty.rss");
+    std::fs::write(
+        &feed,
+        "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel><title>Nothing Yet</title></channel></rss>\n",
+    )
+    .expect("write the feed");
+
+    let run = work.seed([&feed]).expect_code(1);
+    let expected = format!("no episodes found in {}", feed.display());
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("<item>"), "{}", run.stderr);
+}
+
+#[test]
+fn empty_folder_exits_one() {
+    let work = Workspace::new();
+    let folder = work.join("shows");
+    std::fs::create_dir(&folder).expect("create the folder");
+
+    let run = work.seed([&folder]).expect_code(1);
+    let expected = format!("no episodes found in {}", folder.display());
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+    assert!(run.stderr.contains("transcript files"), "{}", run.stderr);
+}
+
+#[test]
+fn untitled_feeds_stay_separate_podcasts() {
+    let work = Workspace::new();
+    let mut feeds = Vec::new();
+    for number in 1..=3 {
+        let feed = work.join(&format!("untitled-{number}.rss"));
+        let xml = format!(
+            "<?xml version=\"1.0\"?>\n<rss version=\"2.0\"><channel>\
+             <item><title>Episode {number}</title><guid>untitled-{number}</guid></item>\
+             </channel></rss>\n"
+        );
+        std::fs::write(&feed, xml).expect("write the feed");
+        feeds.push(feed);
+    }
+
+    work.seed(&feeds).expect_code(0);
+    let stats = work.stats();
+    assert_eq!(stats.node("Podcast"), 3, "{stats:?}");
+    assert_eq!(stats.node("Episode"), 3, "{stats:?}");
+
+    // Seeding the same files again finds the same three podcasts.
+    work.seed(&feeds).expect_code(0);
+    assert_eq!(work.stats().node("Podcast"), 3);
+}

@@ -574,3 +574,55 @@ fn check_names_slo_and_field() {
     );
     assert!(run.stderr.contains("2 problems"), "{}", run.stderr);
 }
+
+#[test]
+fn status_with_neo4j_uri_reads_seed_state() {
+    let work = Workspace::new();
+    let config = work.join("podgraph.toml");
+    std::fs::write(&config, "").expect("write the configuration");
+    let data = work.join("data");
+    let feed = work.join("quiet.xml");
+    std::fs::write(
+        &feed,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0">
+  <channel>
+    <title>Quiet Radio</title>
+    <link>https://example.com/quiet</link>
+    <item>
+      <title>Episode 1</title>
+      <guid isPermaLink="false">quiet-1</guid>
+    </item>
+  </channel>
+</rss>
+"#,
+    )
+    .expect("write the feed");
+
+    // Without --db, seed writes the graph and the SLO state to the data directory.
+    let mut seed = at(&work, T0, &config, &["seed", "--json"]);
+    seed.arg(&feed).env("XDG_DATA_HOME", &data);
+    work.run_command(seed, SHORT).expect_code(0);
+    let state_file = data.join("podgraph").join("podgraph.slo.db");
+    assert!(
+        state_file.is_file(),
+        "seed wrote no {}",
+        state_file.display()
+    );
+
+    // A Neo4j graph keeps its SLO state at the same default place, so status must read it.
+    let mut status = at(
+        &work,
+        T0,
+        &config,
+        &["slo", "status", "--json", "--db", "bolt://127.0.0.1:7687"],
+    );
+    status.env("XDG_DATA_HOME", &data);
+    let status = work.run_command(status, SHORT).expect_code(0).json();
+    assert_eq!(status["state_found"], true, "{status}");
+    assert_eq!(
+        status["state_file"],
+        state_file.display().to_string(),
+        "{status}"
+    );
+}

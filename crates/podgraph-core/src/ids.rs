@@ -155,6 +155,17 @@ impl PodcastId {
         ))
     }
 
+    /// Derives the id of a local feed file that has no identity of its own (no
+    /// `podcast:guid`, no feed URL and no title) from the file's canonical path, as
+    /// [`PodcastId::from_folder`] does for folders. Without it, every such file would get
+    /// the id of the empty title and their episodes would join one podcast.
+    pub fn from_file(canonical_path: &std::path::Path) -> Self {
+        Self(Uuid::new_v5(
+            &PODGRAPH_NAMESPACE,
+            format!("podcast-file:{}", canonical_path.to_string_lossy()).as_bytes(),
+        ))
+    }
+
     /// The Podcasting 2.0 guid of a feed URL: UUIDv5 of the normalised URL.
     pub fn from_feed_url(url: &str) -> Self {
         Self(Uuid::new_v5(

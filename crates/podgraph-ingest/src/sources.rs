@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use podgraph_core::config::IngestConfig;
-use podgraph_core::ids::{EpisodeKey, PodcastId};
+use podgraph_core::ids::{EpisodeId, EpisodeKey, PodcastId};
 use podgraph_core::model::{Episode, Podcast, TranscriptLink};
 use podgraph_core::pipeline::{EpisodeJob, SkippedInput, Stage, error_chain};
 use podgraph_core::provider::{FetchRequest, FetchStatus, Fetcher, Validators};
@@ -219,18 +219,22 @@ impl Reader<'_> {
                         sources
                             .warnings
                             .extend(parsed.warnings.into_iter().map(|w| (input.to_owned(), w)));
+                        let mut podcast = parsed.value.podcast;
                         let mut episodes = parsed.value.episodes;
+                        if !is_url(input) && lacks_identity(&podcast) {
+                            identify_by_file(&mut podcast, &mut episodes, Path::new(input));
+                        }
                         if is_url(input) {
                             for warning in keep_web_links(&mut episodes) {
                                 sources.warnings.push((input.to_owned(), warning));
                             }
                             sources.fetched_feeds.push(FetchedFeed {
                                 url: input.to_owned(),
-                                podcast_id: parsed.value.podcast.id,
+                                podcast_id: podcast.id,
                                 validators: response.validators.clone(),
                             });
                         }
-                        sources.push_episodes(parsed.value.podcast, episodes, &mut self.seen);
+                        sources.push_episodes(podcast, episodes, &mut self.seen);
                     }
                     Err(error) => sources.fail(input, Stage::FeedParse, error_chain(&error)),
                 }
@@ -256,6 +260,29 @@ impl Reader<'_> {
                 sources.push_episodes(podcast, vec![episode], &mut self.seen);
             }
         }
+    }
+}
+
+/// Returns whether a feed's podcast has nothing that identifies it: no `podcast:guid`,
+/// no feed URL and a blank title, so that its id is the same as that of every other such feed.
+fn lacks_identity(podcast: &Podcast) -> bool {
+    let blank = |value: Option<&str>| value.is_none_or(|text| text.trim().is_empty());
+    blank(podcast.guid.as_deref())
+        && blank(podcast.feed_url.as_deref())
+        && podcast.title.trim().is_empty()
+}
+
+/// Gives the podcast of a local feed file without an identity the id of the file's
+/// canonical path, and its episodes the ids that follow from it, so that two such files
+/// stay two podcasts. Moving or renaming the file therefore gives new ids.
+fn identify_by_file(podcast: &mut Podcast, episodes: &mut [Episode], file: &Path) {
+    let absolute = std::fs::canonicalize(file)
+        .or_else(|_| std::path::absolute(file))
+        .unwrap_or_else(|_| file.to_path_buf());
+    podcast.id = PodcastId::from_file(&absolute);
+    for episode in episodes {
+        episode.podcast_id = podcast.id;
+        episode.id = EpisodeId::derive(podcast.id, &episode.key);
     }
 }
 

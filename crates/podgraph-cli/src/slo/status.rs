@@ -76,8 +76,15 @@ pub(super) async fn run(
             names.join(", ")
         );
     }
-    let db = db.unwrap_or_else(|| config.slo_anchor());
-    let state = SloState::resolve(config, &db, SloBackend::Sqlite)?;
+    // The state is found as `seed` finds it, so a Neo4j URI in --db leads to the state
+    // beside the default database path rather than to a file named after the URI.
+    let mut config = config.clone();
+    if let Some(db) = &db {
+        config.set_db_flag(db);
+    }
+    let config = &config;
+    let anchor = config.slo_anchor();
+    let state = SloState::resolve(config, &anchor, SloBackend::Sqlite)?;
     // A status query leaves no trace, so a missing state file is not created.
     let (tracker, buckets) = load_tracker(spec, &state, false).await?;
     let snapshot = state.read_snapshot().await;
