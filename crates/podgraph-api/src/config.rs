@@ -73,8 +73,8 @@ impl ApiConfig {
             let position = index + 1;
             let Some((name, secret)) = entry.split_once(':') else {
                 return Err(format!(
-                    "PODGRAPH_API_KEYS: entry {position} has no name; write each key as \
-                     `name:secret`, separated by commas"
+                    "PODGRAPH_API_KEYS: entry {position} has no `:` between name and secret; \
+                     write each key as `name:secret`, separated by commas"
                 ));
             };
             let name = name.trim();
@@ -207,7 +207,7 @@ mod tests {
     #[test]
     fn env_keys_reject_malformed_entries() {
         let cases = [
-            ("justsecret", "entry 1 has no name"),
+            ("justsecret", "entry 1 has no `:` between name and secret"),
             ("ci:ok,:hidden", "entry 2 has an empty name"),
             ("ci:", "entry 1 (\"ci\") has an empty secret"),
             ("ci:ok,ops:  ", "entry 2 (\"ops\") has an empty secret"),
