@@ -456,7 +456,10 @@ fn print_summary(
     if !summary.skipped_inputs.is_empty() {
         let mut skipped = table(["input skipped", "reason"]);
         for input in &summary.skipped_inputs {
-            skipped.add_row([excerpt(&input.source, 60), excerpt(&input.reason, 100)]);
+            skipped.add_row([
+                excerpt(&input.source, 60),
+                excerpt(&input.reason, REASON_CHARS),
+            ]);
         }
         println!("{skipped}");
     }
@@ -466,12 +469,16 @@ fn print_summary(
             failures.add_row([
                 excerpt(&failure.title, 40),
                 failure.stage.to_string(),
-                excerpt(&failure.reason, 100),
+                excerpt(&failure.reason, REASON_CHARS),
             ]);
         }
         println!("{failures}");
     }
 }
+
+/// Longest reason shown in the summary tables. The tables wrap long cells, and a reason
+/// ends with what to do, so it is cut only when input text made it very long.
+const REASON_CHARS: usize = 600;
 
 /// Progress display: a bar on terminals, log lines elsewhere.
 struct Progress {

@@ -200,6 +200,14 @@ fn db_that_is_not_a_database_creates_nothing() {
         assert_eq!(run.code, Some(1), "--db {db}: {}", run.stderr);
         assert_eq!(workspace_entries(&work), before, "--db {db}");
     }
+    let mut command = work.command(["seed", "--db", "notadb.md", "show.srt"]);
+    command.env("NO_COLOR", "1");
+    let run = work.run_command(command, std::time::Duration::from_secs(60));
+    assert!(
+        run.stderr.contains("notadb.md is not a SQLite database"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -31,6 +31,17 @@ impl DbContext {
 /// `Unavailable`, constraint violations `InvalidInput`, corruption and values that do not
 /// convert `Unexpected`.
 pub(crate) fn sqlite_error(ctx: &DbContext, action: &str, error: rusqlite::Error) -> ProviderError {
+    if error.sqlite_error_code() == Some(ErrorCode::NotADatabase) {
+        return ProviderError::new(
+            ErrorKind::InvalidInput,
+            ctx.operation,
+            format!(
+                "{} is not a SQLite database, or it is damaged; pass a podgraph database \
+                 file, or a path that does not exist yet to create one",
+                ctx.path
+            ),
+        );
+    }
     let kind = error_kind(&error);
     ProviderError::new(
         kind,
