@@ -1,8 +1,13 @@
 //! The `podgraph` command: turn podcast feeds and transcripts into a knowledge graph.
 //!
-//! Exit codes: 0 success; 1 error (nothing or not everything could be done, including a
-//! `seed` whose inputs yielded no episodes); 2 invalid usage; 3 the run finished but some
-//! episodes failed; 4 seeding rejected by an SLO freeze; 130 interrupted by a signal.
+//! Exit codes:
+//! - 0: success.
+//! - 1: error: nothing or not everything could be done, including a `seed` whose inputs
+//!   yielded no episodes.
+//! - 2: invalid usage.
+//! - 3: the run finished but some episodes failed.
+//! - 4: seeding rejected by an SLO freeze.
+//! - 130: interrupted by a signal.
 
 mod cli;
 mod conditional;

@@ -476,8 +476,8 @@ fn print_summary(
     }
 }
 
-/// Longest reason shown in the summary tables. The tables wrap long cells, and a reason
-/// ends with what to do, so it is cut only when input text made it very long.
+/// Maximum length, in characters, of a reason in the summary tables. The tables wrap long
+/// cells and a reason ends with what to do, so only reasons padded by input text are cut.
 const REASON_CHARS: usize = 600;
 
 /// Progress display: a bar on terminals, log lines elsewhere.

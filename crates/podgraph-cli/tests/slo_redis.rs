@@ -109,15 +109,7 @@ impl SharedBudget {
 
     /// Jobs claimed and not acknowledged.
     fn pending(&self, connection: &mut redis::Connection) -> u64 {
-        let summary: Vec<redis::Value> = redis::cmd("XPENDING")
-            .arg(self.stream_key())
-            .arg("workers")
-            .query(connection)
-            .expect("XPENDING");
-        match summary.first() {
-            Some(redis::Value::Int(count)) => u64::try_from(*count).unwrap_or(0),
-            other => panic!("unexpected XPENDING reply {other:?}"),
-        }
+        support::pending_jobs(connection, &self.stream_key())
     }
 }
 

@@ -345,15 +345,7 @@ impl Cluster {
         if !exists {
             return 0;
         }
-        let summary: Vec<redis::Value> = redis::cmd("XPENDING")
-            .arg(self.stream_key())
-            .arg("workers")
-            .query(connection)
-            .expect("XPENDING");
-        match summary.first() {
-            Some(redis::Value::Int(count)) => u64::try_from(*count).unwrap_or(0),
-            other => panic!("unexpected XPENDING reply {other:?}"),
-        }
+        support::pending_jobs(connection, &self.stream_key())
     }
 
     /// Returns the consumer that owns each claimed job, by entry id (`XPENDING` with a range).
@@ -400,8 +392,8 @@ impl Holders {
     }
 }
 
-/// Runs three workers and kills one of them with SIGKILL while it holds a claimed job and
-/// another worker holds one too. The worker to kill starts first, so that it has claimed
+/// Runs three workers and kills one of them with SIGKILL while it has a claimed job and
+/// another worker has one too. The worker to kill starts first, so that it has claimed
 /// jobs before the others can drain the queue. Returns the two survivors, the jobs the
 /// killed worker left claimed by entry id, and when its claim was seen.
 fn kill_one_of_three(cluster: &Cluster) -> ([Spawned; 2], BTreeSet<String>, Instant) {

@@ -116,7 +116,7 @@ pub(crate) fn check_feed_url(feed: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `url` parses as a URL with a user name or password.
+/// Returns whether `url` parses as a URL with a user name or password.
 pub(crate) fn has_user_info(url: &str) -> bool {
     url::Url::parse(url.trim())
         .is_ok_and(|parsed| !parsed.username().is_empty() || parsed.password().is_some())

@@ -673,3 +673,17 @@ async fn respond(
         None => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// Returns how many jobs of `stream` the consumer group `workers` has claimed and not
+/// acknowledged (the count of `XPENDING`).
+pub(crate) fn pending_jobs(connection: &mut redis::Connection, stream: &str) -> u64 {
+    let summary: Vec<redis::Value> = redis::cmd("XPENDING")
+        .arg(stream)
+        .arg("workers")
+        .query(connection)
+        .expect("XPENDING");
+    match summary.first() {
+        Some(redis::Value::Int(count)) => u64::try_from(*count).unwrap_or(0),
+        other => panic!("unexpected XPENDING reply {other:?}"),
+    }
+}

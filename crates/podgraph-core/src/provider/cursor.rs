@@ -19,8 +19,8 @@ pub const DEFAULT_PAGE_LIMIT: usize = 50;
 pub const MAX_PAGE_LIMIT: usize = 1000;
 
 impl PageRequest {
-    /// The page size a store serves for this request: [`DEFAULT_PAGE_LIMIT`] for a limit
-    /// of 0, else the limit capped at [`MAX_PAGE_LIMIT`].
+    /// Returns the page size a store serves for this request: [`DEFAULT_PAGE_LIMIT`] for
+    /// a limit of 0, else the limit capped at [`MAX_PAGE_LIMIT`].
     pub fn effective_limit(&self) -> usize {
         match self.limit {
             0 => DEFAULT_PAGE_LIMIT,
@@ -43,7 +43,8 @@ pub fn encode_cursor<K: Serialize>(listing: &str, key: &K) -> String {
         l: listing.to_owned(),
         k: key,
     };
-    // Serialising plain tuples of strings and integers cannot fail.
+    // Every key type the stores use is a tuple of strings and integers, which serde_json
+    // serialises without error.
     let json = serde_json::to_vec(&envelope).unwrap_or_default();
     let mut hex = String::with_capacity(json.len() * 2);
     for byte in json {
@@ -115,7 +116,7 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
-/// The first characters of a cursor for an error message.
+/// Returns the first characters of a cursor, for an error message.
 fn shorten(cursor: &str) -> String {
     const SHOWN: usize = 40;
     if cursor.chars().count() <= SHOWN {
