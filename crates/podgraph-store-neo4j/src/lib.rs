@@ -24,9 +24,12 @@
 //!   episode-owned node and relationship a write generation `gen`;
 //! - `(:Episode)-[:LISTS]->(:Entity)` records which episodes list an entity; an entity
 //!   is deleted when no episode lists it any more;
-//! - `HOSTS` keeps the ids of the episodes that credit the host (`episodes`), and
-//!   `RELATED_TO` the contributing episodes with their weights (`episodes`, `weights`)
-//!   and their sum (`weight`);
+//! - `HOSTS` keeps the ids of the episodes that credit the host (`episodes`);
+//! - `RELATED_TO` keeps the sum of its contributions as exact fixed-point units
+//!   (`weight_units`, 2^32 per 1.0), as a float (`weight`), and the number of contributing
+//!   episodes (`episode_count`). Each episode node records its own contributions in
+//!   parallel lists (`related_entities`, `related_kind_names`, `related_sources`,
+//!   `related_targets`, `related_kinds`, `related_units`), which a rewrite subtracts;
 //! - `Alias` nodes keep every name and alias ever written with its resolution rule, and
 //!   outlive their entity, so `resolve_candidates` still finds a removed entity;
 //! - `EpisodeRecord` nodes keep the processing state, `SchemaVersion` the schema version.
@@ -49,6 +52,7 @@ mod error;
 mod model;
 mod normalize;
 mod read;
+mod relay;
 mod retry;
 mod schema;
 mod store;

@@ -17,6 +17,7 @@ use crate::config::Neo4jConfig;
 use crate::db::{column, read_all, statement};
 use crate::error::{connect_error, driver_error};
 use crate::read::{self, neighbours, search};
+use crate::relay::Relay;
 use crate::retry::with_retry;
 use crate::{schema, write};
 
@@ -31,6 +32,7 @@ pub struct Neo4jStore {
     graph: Graph,
     config: Neo4jConfig,
     migrated: std::sync::Arc<OnceCell<()>>,
+    relay: Option<std::sync::Arc<Relay>>,
 }
 
 impl std::fmt::Debug for Neo4jStore {
@@ -47,12 +49,25 @@ impl Neo4jStore {
     /// first use. Call [`GraphStore::migrate`] (or use [`Neo4jStore::connect`]) before
     /// concurrent writes start.
     ///
+    /// With `loopback_relay` on, a plain-text URI and a Tokio runtime running, the
+    /// connections go through a relay on 127.0.0.1 that turns Nagle's algorithm off
+    /// (see `relay.rs`).
+    ///
     /// # Errors
     /// `InvalidInput` for an invalid URI or setting.
     pub fn new(config: Neo4jConfig) -> ProviderResult<Self> {
         config.validate()?;
+        let relay = if config.loopback_relay {
+            Relay::start(&config.uri, config.connect_timeout()).map(std::sync::Arc::new)
+        } else {
+            None
+        };
+        let driver_uri = relay
+            .as_deref()
+            .and_then(|relay| relay.rewrite(&config.uri))
+            .unwrap_or_else(|| config.uri.clone());
         let mut builder = ConfigBuilder::default()
-            .uri(config.uri.as_str())
+            .uri(driver_uri.as_str())
             .user(config.user.as_str())
             .password(config.password.as_str())
             .max_connections(config.max_connections)
@@ -75,6 +90,7 @@ impl Neo4jStore {
             graph,
             config,
             migrated: std::sync::Arc::default(),
+            relay,
         })
     }
 
@@ -103,8 +119,9 @@ impl Neo4jStore {
         schema::schema_version(&self.graph).await
     }
 
-    /// Deletes every node and relationship of the database, keeping the schema. For
-    /// tests and benchmarks on a database of their own.
+    /// Deletes every node and relationship of the database, keeping the schema, and
+    /// waits until the full-text indexes have removed them too. For tests and benchmarks
+    /// on a database of their own.
     ///
     /// # Errors
     /// Fails when the server cannot be reached.
@@ -117,7 +134,15 @@ impl Neo4jStore {
         self.graph
             .run(query)
             .await
-            .map_err(|e| driver_error(OP, "failed to delete the graph", e))
+            .map_err(|e| driver_error(OP, "failed to delete the graph", e))?;
+        // The full-text indexes are eventually consistent: without this wait, a server
+        // thread keeps removing entries while the caller's next work runs.
+        self.graph
+            .run(statement(
+                "CALL db.index.fulltext.awaitEventuallyConsistentIndexRefresh()",
+            ))
+            .await
+            .map_err(|e| driver_error(OP, "failed to wait for the full-text indexes", e))
     }
 
     async fn ensure_schema(&self) -> ProviderResult<()> {
@@ -134,8 +159,37 @@ impl Neo4jStore {
         self.graph
             .run(statement("RETURN 1"))
             .await
-            .map_err(|e| connect_error(&self.config, e))?;
+            .map_err(|e| self.unreachable_cause(connect_error(&self.config, e)))?;
         schema::migrate(&self.graph).await
+    }
+
+    /// Bounds batches by bytes only where neo4rs's connections run without the relay.
+    fn batch_limits(&self) -> write::BatchLimits {
+        write::BatchLimits {
+            rows: self.config.batch_rows,
+            bytes: if self.relay.is_some() {
+                write::RELAYED_BATCH_BYTES
+            } else {
+                write::DIRECT_BATCH_BYTES
+            },
+        }
+    }
+
+    /// Replaces the cause of a lost connection with the relay's error when the relay
+    /// could not reach the server: neo4rs itself only sees the relay close the connection.
+    fn unreachable_cause(&self, error: ProviderError) -> ProviderError {
+        if !matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Timeout) {
+            return error;
+        }
+        match self.relay.as_deref().and_then(Relay::take_upstream_error) {
+            Some(cause) => ProviderError::new(
+                ErrorKind::Unavailable,
+                error.operation(),
+                format!("failed to reach {}: {cause}", self.config.uri),
+            )
+            .temporary(true),
+            None => error,
+        }
     }
 
     async fn write_once(
@@ -149,24 +203,23 @@ impl Neo4jStore {
             .start_txn()
             .await
             .map_err(|e| driver_error(OP, "failed to start the write transaction", e))?;
-        let summary =
-            match write::write_episode(&mut txn, graph, rows, self.config.batch_rows).await {
-                Ok(summary) => summary,
-                Err(error) => {
-                    // Roll back now so the locks are released at once. Should that fail
-                    // too, the pool resets the connection before reusing it, which rolls
-                    // the transaction back on the server.
-                    if let Err(rollback) = txn.rollback().await {
-                        tracing::warn!(
-                            target: "podgraph::store::neo4j",
-                            episode_id = %graph.episode.id,
-                            error = %rollback,
-                            "failed to roll back a failed episode write"
-                        );
-                    }
-                    return Err(error);
+        let summary = match write::write_episode(&mut txn, graph, rows, self.batch_limits()).await {
+            Ok(summary) => summary,
+            Err(error) => {
+                // Roll back now so the locks are released at once. Should that fail
+                // too, the pool resets the connection before reusing it, which rolls
+                // the transaction back on the server.
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(
+                        target: "podgraph::store::neo4j",
+                        episode_id = %graph.episode.id,
+                        error = %rollback,
+                        "failed to roll back a failed episode write"
+                    );
                 }
-            };
+                return Err(error);
+            }
+        };
         txn.commit().await.map_err(|e| {
             driver_error(
                 OP,
@@ -342,7 +395,7 @@ impl GraphStore for Neo4jStore {
                 status: HealthStatus::Unhealthy,
                 latency,
                 version: None,
-                detail: Some(error.to_string()),
+                detail: Some(self.unreachable_cause(error).to_string()),
             },
         }
     }

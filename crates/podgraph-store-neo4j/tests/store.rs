@@ -258,10 +258,8 @@ async fn rewrite_recounts_what_first_write_added() {
 
 #[tokio::test]
 async fn long_episode_spans_many_statements() {
-    let Some((store, _guard)) = common::empty_store().await else {
-        return;
-    };
-    // 400 segments of about 100 bytes each are far more than one statement's byte bound.
+    // 400 segments of about 100 bytes each: far more than one statement's byte bound on
+    // a direct connection, and more than 7 rows through the relay.
     let mut builder = EpisodeGraphBuilder::new("Rust Talk", "long")
         .title("A long episode")
         .entity(EntityKind::Product, "Rust");
@@ -273,11 +271,26 @@ async fn long_episode_spans_many_statements() {
     }
     let graph = builder.build().unwrap();
 
-    store.write_episode(&graph).await.unwrap();
+    let settings: [(bool, usize); 2] = [(false, 1_000), (true, 7)];
+    for (loopback_relay, batch_rows) in settings {
+        let Some((store, _guard)) = common::empty_store_with(|config| {
+            config.loopback_relay = loopback_relay;
+            config.batch_rows = batch_rows;
+        })
+        .await
+        else {
+            return;
+        };
+        store.write_episode(&graph).await.unwrap();
 
-    assert_eq!(store.stats().await.unwrap(), expected_stats([&graph]));
-    let rust = rust_entity(&store).await;
-    assert_eq!(rust.mention_count, 400);
+        assert_eq!(
+            store.stats().await.unwrap(),
+            expected_stats([&graph]),
+            "relay {loopback_relay}, batches of {batch_rows} rows"
+        );
+        let rust = rust_entity(&store).await;
+        assert_eq!(rust.mention_count, 400);
+    }
 }
 
 #[tokio::test]
@@ -341,6 +354,93 @@ async fn rewrite_without_pair_lowers_weight() {
         .find(|e| e.source == tokio_id)
         .unwrap();
     assert_eq!(tokio_rust.weight, 2.0);
+}
+
+/// An episode relating Tokio and Rust with `tokio_rust`, and Serde and Rust with 0.1.
+fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
+    EpisodeGraphBuilder::new("Rust Talk", guid)
+        .title(&format!("Episode {guid}"))
+        .segment("Alice", "Tokio, Serde and Rust.")
+        .entity(EntityKind::Product, "Rust")
+        .entity(EntityKind::Product, "Tokio")
+        .entity(EntityKind::Product, "Serde")
+        .relationship("Tokio", "Rust", RelationKind::CoOccurs, tokio_rust)
+        .relationship("Serde", "Rust", RelationKind::CoOccurs, 0.1)
+        .build()
+        .unwrap()
+}
+
+/// The entities of [`weighted_episode`] without relationships between them.
+fn unrelated_episode(guid: &str) -> EpisodeGraph {
+    EpisodeGraphBuilder::new("Rust Talk", guid)
+        .title(&format!("Episode {guid}"))
+        .segment("Alice", "Tokio, Serde and Rust.")
+        .entity(EntityKind::Product, "Rust")
+        .entity(EntityKind::Product, "Tokio")
+        .entity(EntityKind::Product, "Serde")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn rewrites_keep_related_weights_exact() {
+    let Some((store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let tokio_id = EntityId::derive("product", "Tokio");
+    let serde_id = EntityId::derive("product", "Serde");
+    let weight_from = |subgraph: &podgraph_core::provider::Subgraph, source: EntityId| {
+        subgraph
+            .edges
+            .iter()
+            .find(|e| e.source == source)
+            .map(|e| e.weight)
+    };
+
+    store
+        .write_episode(&weighted_episode("ep-1", 0.3))
+        .await
+        .unwrap();
+    let first = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    store
+        .write_episode(&weighted_episode("ep-2", 0.7))
+        .await
+        .unwrap();
+    // Rewriting ep-2 several times with other weights must leave exactly ep-1's part
+    // plus the last version's, with no drift from repeated subtraction.
+    for weight in [0.2, 1.9, 0.7] {
+        store
+            .write_episode(&weighted_episode("ep-2", weight))
+            .await
+            .unwrap();
+    }
+    let both = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    assert_eq!(weight_from(&both, tokio_id), Some(1.0));
+    assert_eq!(weight_from(&both, serde_id), Some(0.2));
+
+    // Without ep-2's relationships, ep-1's weights are back exactly as they were.
+    store
+        .write_episode(&unrelated_episode("ep-2"))
+        .await
+        .unwrap();
+    let after = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    assert_eq!(weight_from(&after, tokio_id), weight_from(&first, tokio_id));
+    assert_eq!(weight_from(&after, serde_id), weight_from(&first, serde_id));
+
+    // A relationship whose only contributor drops it is deleted.
+    store
+        .write_episode(&unrelated_episode("ep-1"))
+        .await
+        .unwrap();
+    let gone = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    assert!(gone.edges.is_empty(), "{:?}", gone.edges);
+    let stats = store.stats().await.unwrap();
+    let related = stats
+        .relationships
+        .iter()
+        .find(|(kind, _)| kind == "RELATED_TO")
+        .map_or(0, |(_, count)| *count);
+    assert_eq!(related, 0);
 }
 
 #[tokio::test]

@@ -10,8 +10,10 @@
 //!    1), what the episode owns is created without a lookup (`create.rs`). A rewrite
 //!    merges it instead, which keeps unchanged facts. Either way, episode-owned nodes and
 //!    relationships are stamped with the new generation;
-//! 4. the episode's part of shared `HOSTS` and `RELATED_TO` relationships is replaced
-//!    (each keeps the list of contributing episodes, and `RELATED_TO` their weights);
+//! 4. the episode's part of shared `HOSTS` and `RELATED_TO` relationships is replaced:
+//!    `HOSTS` keeps the list of contributing episodes, and the episode node records what
+//!    it added to each `RELATED_TO` weight, which a rewrite subtracts before adding the
+//!    new version's part;
 //! 5. on a rewrite, nodes and relationships of older generations are deleted, then
 //!    entities and topics no episode lists any more, then shared relationships without
 //!    contributors;
@@ -22,13 +24,16 @@
 //! id), which keeps deadlocks rare. The ones that still happen are `Neo.TransientError.*`
 //! errors, and the caller retries them.
 //!
-//! Batches are bounded by bytes as well as rows (`MAX_BATCH_BYTES`), because neo4rs
-//! stalls for about 40 ms on every request larger than its write buffer.
+//! Batches are bounded by bytes as well as rows ([`BatchLimits`]), because neo4rs
+//! stalls for about 40 ms on every request larger than its write buffer unless the
+//! store's loopback relay carries its connections.
 
 mod create;
 mod rows;
 mod validate;
 
+use std::borrow::Cow;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -44,6 +49,25 @@ use crate::error::{driver_error, invalid_input};
 pub(crate) use rows::{EpisodeRows, LOCAL_ALIAS_RULES};
 
 const OPERATION: &str = "store.write_episode";
+
+/// Builds a write statement with JSON parameters, planned once per server.
+///
+/// Neo4j plans a statement again when the graph's statistics have changed enough since
+/// the last plan, at most every 10 s by default (`dbms.cypher.min_replan_interval`). A
+/// growing graph keeps every write statement stale, so during a bulk load the server
+/// spent about a tenth of its time replanning them. These statements find nodes by
+/// unique keys or by the `episode_id` index, so statistics cannot change their plans,
+/// and `replan=skip` keeps the cached plan.
+fn write_query(
+    statement: &str,
+    params: impl IntoIterator<Item = (&'static str, Value)>,
+) -> ProviderResult<neo4rs::Query> {
+    query_with(
+        OPERATION,
+        &format!("CYPHER replan=skip {statement}"),
+        params,
+    )
+}
 
 /// Checks a graph and builds its rows; done once, outside the retried transaction.
 pub(crate) fn prepare(graph: &EpisodeGraph) -> ProviderResult<EpisodeRows> {
@@ -130,11 +154,12 @@ MERGE (e)-[l:LISTS]->(n)
 SET l.gen = $gen"
 );
 
-/// The entity statement of a first write: a new episode has no `LISTS` relationship yet.
+/// The entity statement of a first write: a new episode has no `LISTS` relationship yet,
+/// and a missing `gen` means generation 1 (see `create.rs`).
 const CREATE_ENTITIES: &str = concat!(
     upsert_entities!(),
     "
-CREATE (e)-[:LISTS {gen: $gen}]->(n)"
+CREATE (e)-[:LISTS]->(n)"
 );
 
 const MERGE_ALIASES: &str = "
@@ -229,44 +254,50 @@ MATCH (i:Insight {id: row.insight}), (n:Entity {id: row.entity})
 MERGE (i)-[r:ABOUT]->(n)
 SET r.gen = $gen";
 
-// Every RELATED_TO source is an entity the episode listed, now or in its previous version.
-// The weight is summed again here because a pair the new version lacks is not merged
-// afterwards, and its weight would keep the removed contribution.
+// Subtracts the previous version's contributions, which its episode properties record
+// (see `rows::related_contributions`). This runs before the new properties are set.
+// Relationships left without contributors are deleted later, with `DELETE_EMPTY_SHARED`.
 const STRIP_RELATED: &str = "
-MATCH (:Episode {id: $episode})-[:LISTS]->(:Entity)-[r:RELATED_TO]->()
-WHERE $episode IN r.episodes
-WITH DISTINCT r
-WITH r, [i IN range(0, size(r.episodes) - 1) WHERE r.episodes[i] <> $episode] AS keep
-WITH r, keep, [i IN keep | r.weights[i]] AS weights
-SET r.weights = weights, r.episodes = [i IN keep | r.episodes[i]],
-    r.weight = reduce(total = 0.0, w IN weights | total + w)";
+MATCH (e:Episode {id: $episode})
+WHERE e.related_units IS NOT NULL
+UNWIND range(0, size(e.related_units) - 1) AS i
+MATCH (a:Entity {id: e.related_entities[e.related_sources[i]]}),
+      (b:Entity {id: e.related_entities[e.related_targets[i]]})
+MATCH (a)-[r:RELATED_TO {kind: e.related_kind_names[e.related_kinds[i]]}]->(b)
+WITH r, sum(e.related_units[i]) AS units, count(*) AS contributions
+SET r.weight_units = r.weight_units - units,
+    r.episode_count = r.episode_count - contributions,
+    r.weight = toFloat(r.weight_units - units) / 4294967296.0";
 
+// `weight` is `weight_units` / 2^32, kept next to it for readers.
 const MERGE_RELATED: &str = "
 UNWIND $rows AS row
 MATCH (a:Entity {id: row.source}), (b:Entity {id: row.target})
 MERGE (a)-[r:RELATED_TO {kind: row.kind}]->(b)
-  ON CREATE SET r.episodes = [$episode], r.weights = [row.weight]
-  ON MATCH SET r.episodes = r.episodes + $episode, r.weights = r.weights + row.weight
-SET r.weight = reduce(total = 0.0, w IN r.weights | total + w)";
+  ON CREATE SET r.weight_units = row.units, r.weight = row.weight, r.episode_count = 1
+  ON MATCH SET r.weight_units = r.weight_units + row.units,
+               r.weight = toFloat(r.weight_units + row.units) / 4294967296.0,
+               r.episode_count = r.episode_count + 1";
 
 const OLD_ENTITIES_AND_TOPICS: &str = "
 MATCH (e:Episode {id: $episode})
-RETURN [(e)-[l:LISTS]->(n) WHERE l.gen < $gen | n.id] AS entities,
-       [(e)-[d:DISCUSSES]->(t) WHERE d.gen < $gen | t.id] AS topics";
+RETURN [(e)-[l:LISTS]->(n) WHERE coalesce(l.gen, 1) < $gen | n.id] AS entities,
+       [(e)-[d:DISCUSSES]->(t) WHERE coalesce(d.gen, 1) < $gen | t.id] AS topics";
 
 // `LISTS` is bookkeeping outside the graph model, so it is not counted as removed.
+// Relationships of a first write have no `gen`, which stands for generation 1.
 const DELETE_STALE_RELATIONSHIPS: &str = "
 MATCH (e:Episode {id: $episode})
 CALL (e) {
-  MATCH (e)-[r]-() WHERE r.gen < $gen RETURN r
+  MATCH (e)-[r]-() WHERE coalesce(r.gen, 1) < $gen RETURN r
   UNION
-  MATCH (n:Segment {episode_id: $episode})-[r]-() WHERE r.gen < $gen RETURN r
+  MATCH (n:Segment {episode_id: $episode})-[r]-() WHERE coalesce(r.gen, 1) < $gen RETURN r
   UNION
-  MATCH (n:Chapter {episode_id: $episode})-[r]-() WHERE r.gen < $gen RETURN r
+  MATCH (n:Chapter {episode_id: $episode})-[r]-() WHERE coalesce(r.gen, 1) < $gen RETURN r
   UNION
-  MATCH (n:Quote {episode_id: $episode})-[r]-() WHERE r.gen < $gen RETURN r
+  MATCH (n:Quote {episode_id: $episode})-[r]-() WHERE coalesce(r.gen, 1) < $gen RETURN r
   UNION
-  MATCH (n:Insight {episode_id: $episode})-[r]-() WHERE r.gen < $gen RETURN r
+  MATCH (n:Insight {episode_id: $episode})-[r]-() WHERE coalesce(r.gen, 1) < $gen RETURN r
 }
 WITH DISTINCT r, type(r) = 'LISTS' AS bookkeeping
 DELETE r
@@ -291,7 +322,7 @@ const DELETE_EMPTY_SHARED: &str = "
 CALL () {
   MATCH (:Entity)-[h:HOSTS]->(:Podcast {id: $podcast}) WHERE size(h.episodes) = 0 RETURN h AS r
   UNION
-  MATCH (:Episode {id: $episode})-[:LISTS]->(:Entity)-[r:RELATED_TO]->() WHERE size(r.episodes) = 0 RETURN r
+  MATCH (:Episode {id: $episode})-[:LISTS]->(:Entity)-[r:RELATED_TO]->() WHERE r.episode_count <= 0 RETURN r
 }
 DELETE r
 RETURN count(r) AS removed";
@@ -309,12 +340,21 @@ const RECORD_DONE: &str = "
 MERGE (r:EpisodeRecord {episode_id: $episode})
 SET r += $props, r.updated_at = datetime($updated_at)";
 
+/// Upper bounds on one `UNWIND` statement.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BatchLimits {
+    /// Rows per statement.
+    pub rows: usize,
+    /// JSON bytes of the rows per statement; a larger single row is sent alone.
+    pub bytes: usize,
+}
+
 /// Runs one attempt of an episode write in `txn`; the caller commits.
 pub(crate) async fn write_episode(
     txn: &mut Txn,
     graph: &EpisodeGraph,
     rows: &EpisodeRows,
-    batch_rows: usize,
+    limits: BatchLimits,
 ) -> ProviderResult<WriteSummary> {
     let started = Instant::now();
     let episode = graph.episode.id.to_string();
@@ -335,141 +375,23 @@ pub(crate) async fn write_episode(
         params
     };
 
-    let mut podcast_params = with_gen();
-    podcast_params.push(("props", rows.podcast.clone()));
-    exec(txn, "merge the podcast", MERGE_PODCAST, podcast_params).await?;
-    let mut episode_params = base();
-    episode_params.push(("props", rows.episode.clone()));
-    episode_params.push(("published", json!(rows.published)));
-    exec(
-        txn,
-        "set the episode properties",
-        SET_EPISODE,
-        episode_params,
-    )
-    .await?;
-
-    // A first write creates what the episode owns (see `create.rs`); a rewrite merges it
-    // and then deletes what the new version lacks.
-    let pick = |merge: &'static str, create: &'static str| if replacing { merge } else { create };
-    let batches: [(&str, &str, &[Value]); 9] = [
-        (
-            "write segments",
-            pick(MERGE_SEGMENTS, create::SEGMENTS),
-            &rows.segments,
-        ),
-        (
-            "write NEXT relationships",
-            pick(MERGE_NEXT, create::NEXT),
-            &rows.next,
-        ),
-        (
-            "write chapters",
-            pick(MERGE_CHAPTERS, create::CHAPTERS),
-            &rows.chapters,
-        ),
-        (
-            "merge entities",
-            pick(MERGE_ENTITIES, CREATE_ENTITIES),
-            &rows.entities,
-        ),
-        ("merge aliases", MERGE_ALIASES, &rows.aliases),
-        (
-            "write SPOKEN_BY relationships",
-            pick(MERGE_SPOKEN_BY, create::SPOKEN_BY),
-            &rows.spoken_by,
-        ),
-        (
-            "write segment mentions",
-            pick(MERGE_SEGMENT_MENTIONS, create::SEGMENT_MENTIONS),
-            &rows.segment_mentions,
-        ),
-        (
-            "write episode mentions",
-            pick(MERGE_EPISODE_MENTIONS, create::EPISODE_MENTIONS),
-            &rows.episode_mentions,
-        ),
-        (
-            "merge topics",
-            pick(MERGE_TOPICS, create::TOPICS),
-            &rows.topics,
-        ),
-    ];
-    for (action, statement, list) in batches {
-        unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
-    }
-
     if replacing {
-        exec(txn, "strip the episode from HOSTS", STRIP_HOSTS, base()).await?;
-    }
-    let hosts: Vec<Value> = rows
-        .hosts
-        .iter()
-        .map(|id| Value::from(id.as_str()))
-        .collect();
-    unwind(
-        txn,
-        "merge HOSTS",
-        MERGE_HOSTS,
-        &hosts,
-        batch_rows,
-        &with_gen,
-    )
-    .await?;
-    let guests: Vec<Value> = rows
-        .guests
-        .iter()
-        .map(|id| Value::from(id.as_str()))
-        .collect();
-    unwind(
-        txn,
-        "write GUEST_OF",
-        pick(MERGE_GUESTS, create::GUESTS),
-        &guests,
-        batch_rows,
-        &with_gen,
-    )
-    .await?;
-
-    let knowledge: [(&str, &str, &[Value]); 4] = [
-        (
-            "write quotes",
-            pick(MERGE_QUOTES, create::QUOTES),
-            &rows.quotes,
-        ),
-        (
-            "write insights",
-            pick(MERGE_INSIGHTS, create::INSIGHTS),
-            &rows.insights,
-        ),
-        (
-            "write SUPPORTED_BY",
-            pick(MERGE_SUPPORTED_BY, create::SUPPORTED_BY),
-            &rows.supported_by,
-        ),
-        ("write ABOUT", pick(MERGE_ABOUT, create::ABOUT), &rows.about),
-    ];
-    for (action, statement, list) in knowledge {
-        unwind(txn, action, statement, list, batch_rows, &with_gen).await?;
-    }
-    if replacing {
+        // Reads the previous version's contributions before the episode properties
+        // below replace them.
         exec(
             txn,
-            "strip the episode from RELATED_TO",
+            "subtract the previous version from RELATED_TO",
             STRIP_RELATED,
             base(),
         )
         .await?;
     }
-    unwind(
-        txn,
-        "merge RELATED_TO",
-        MERGE_RELATED,
-        &rows.related,
-        batch_rows,
-        &with_gen,
-    )
-    .await?;
+    let steps = steps(rows);
+    if !replacing && fits_one_statement(&steps, limits) {
+        write_first_in_one_statement(txn, rows, &steps, &with_gen).await?;
+    } else {
+        write_in_batches(txn, rows, &steps, replacing, limits, &with_gen, &base).await?;
+    }
 
     // The episode-mention statement of a first write already added its counts.
     let removed = if replacing {
@@ -488,10 +410,240 @@ pub(crate) async fn write_episode(
     })
 }
 
+/// One `UNWIND` statement of an episode write: its rows go to `$rows`, or to `$param` in
+/// the single statement of a first write.
+struct Step<'a> {
+    action: &'static str,
+    param: &'static str,
+    create: &'static str,
+    merge: &'static str,
+    rows: Cow<'a, [Value]>,
+}
+
+/// The statements of an episode write after the podcast and the episode properties, in
+/// the order they run. `HOSTS` and `RELATED_TO` are shared, and so are merged either way.
+fn steps(rows: &EpisodeRows) -> Vec<Step<'_>> {
+    let ids = |ids: &[String]| -> Cow<'_, [Value]> {
+        Cow::Owned(ids.iter().map(|id| Value::from(id.as_str())).collect())
+    };
+    let borrowed = |action, param, create, merge, rows| Step {
+        action,
+        param,
+        create,
+        merge,
+        rows: Cow::Borrowed(rows),
+    };
+    vec![
+        borrowed(
+            "write segments",
+            "segments",
+            create::SEGMENTS,
+            MERGE_SEGMENTS,
+            &rows.segments[..],
+        ),
+        borrowed(
+            "write NEXT relationships",
+            "next",
+            create::NEXT,
+            MERGE_NEXT,
+            &rows.next[..],
+        ),
+        borrowed(
+            "write chapters",
+            "chapters",
+            create::CHAPTERS,
+            MERGE_CHAPTERS,
+            &rows.chapters[..],
+        ),
+        borrowed(
+            "merge entities",
+            "entities",
+            CREATE_ENTITIES,
+            MERGE_ENTITIES,
+            &rows.entities[..],
+        ),
+        borrowed(
+            "merge aliases",
+            "aliases",
+            MERGE_ALIASES,
+            MERGE_ALIASES,
+            &rows.aliases[..],
+        ),
+        borrowed(
+            "write SPOKEN_BY relationships",
+            "spoken_by",
+            create::SPOKEN_BY,
+            MERGE_SPOKEN_BY,
+            &rows.spoken_by[..],
+        ),
+        borrowed(
+            "write segment mentions",
+            "segment_mentions",
+            create::SEGMENT_MENTIONS,
+            MERGE_SEGMENT_MENTIONS,
+            &rows.segment_mentions[..],
+        ),
+        borrowed(
+            "write episode mentions",
+            "episode_mentions",
+            create::EPISODE_MENTIONS,
+            MERGE_EPISODE_MENTIONS,
+            &rows.episode_mentions[..],
+        ),
+        borrowed(
+            "merge topics",
+            "topics",
+            create::TOPICS,
+            MERGE_TOPICS,
+            &rows.topics[..],
+        ),
+        Step {
+            action: "merge HOSTS",
+            param: HOSTS_PARAM,
+            create: MERGE_HOSTS,
+            merge: MERGE_HOSTS,
+            rows: ids(&rows.hosts),
+        },
+        Step {
+            action: "write GUEST_OF",
+            param: "guests",
+            create: create::GUESTS,
+            merge: MERGE_GUESTS,
+            rows: ids(&rows.guests),
+        },
+        borrowed(
+            "write quotes",
+            "quotes",
+            create::QUOTES,
+            MERGE_QUOTES,
+            &rows.quotes[..],
+        ),
+        borrowed(
+            "write insights",
+            "insights",
+            create::INSIGHTS,
+            MERGE_INSIGHTS,
+            &rows.insights[..],
+        ),
+        borrowed(
+            "write SUPPORTED_BY",
+            "supported_by",
+            create::SUPPORTED_BY,
+            MERGE_SUPPORTED_BY,
+            &rows.supported_by[..],
+        ),
+        borrowed(
+            "write ABOUT",
+            "about",
+            create::ABOUT,
+            MERGE_ABOUT,
+            &rows.about[..],
+        ),
+        borrowed(
+            "merge RELATED_TO",
+            "related",
+            MERGE_RELATED,
+            MERGE_RELATED,
+            &rows.related[..],
+        ),
+    ]
+}
+
+const HOSTS_PARAM: &str = "hosts";
+
+/// Writes the podcast, the episode properties and every step, one statement per batch.
+async fn write_in_batches(
+    txn: &mut Txn,
+    rows: &EpisodeRows,
+    steps: &[Step<'_>],
+    replacing: bool,
+    limits: BatchLimits,
+    with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
+    base: &impl Fn() -> Vec<(&'static str, Value)>,
+) -> ProviderResult<()> {
+    let mut podcast_params = with_gen();
+    podcast_params.push(("props", rows.podcast.clone()));
+    exec(txn, "merge the podcast", MERGE_PODCAST, podcast_params).await?;
+    let mut episode_params = base();
+    episode_params.push(("props", rows.episode.clone()));
+    episode_params.push(("published", json!(rows.published)));
+    exec(
+        txn,
+        "set the episode properties",
+        SET_EPISODE,
+        episode_params,
+    )
+    .await?;
+
+    // A first write creates what the episode owns (see `create.rs`); a rewrite merges it
+    // and then deletes what the new version lacks.
+    for step in steps {
+        if replacing && step.param == HOSTS_PARAM {
+            exec(txn, "strip the episode from HOSTS", STRIP_HOSTS, base()).await?;
+        }
+        let statement = if replacing { step.merge } else { step.create };
+        unwind(txn, step.action, statement, &step.rows, limits, with_gen).await?;
+    }
+    Ok(())
+}
+
+/// Checks that every step of a first write fits one batch, so that the whole write can
+/// be one statement.
+fn fits_one_statement(steps: &[Step<'_>], limits: BatchLimits) -> bool {
+    let mut bytes: usize = 0;
+    for step in steps {
+        if step.rows.len() > limits.rows {
+            return false;
+        }
+        bytes = step
+            .rows
+            .iter()
+            .fold(bytes, |total, row| total.saturating_add(json_size(row)));
+    }
+    limits.rows > 1 && bytes <= limits.bytes
+}
+
+/// The first write as one statement: the podcast, the episode properties and every
+/// step's create statement, each in a unit subquery that runs once and in order. Each
+/// step reads its rows from its own parameter.
+///
+/// A statement costs the server about 0.4 ms whatever its size (measured with one row
+/// per statement, see `docs/benchmarks.md`), so sending the 18 statements of a first
+/// write as one saves several milliseconds per episode.
+static FIRST_WRITE: LazyLock<String> = LazyLock::new(|| {
+    let mut text = String::new();
+    let mut subquery = |statement: &str| {
+        text.push_str("CALL () {");
+        text.push_str(statement);
+        text.push_str("\n}\n");
+    };
+    subquery(&MERGE_PODCAST.replace("$props", "$podcast_props"));
+    subquery(&SET_EPISODE.replace("$props", "$episode_props"));
+    for step in steps(&EpisodeRows::default()) {
+        subquery(&step.create.replace("$rows", &format!("${}", step.param)));
+    }
+    text
+});
+
+async fn write_first_in_one_statement(
+    txn: &mut Txn,
+    rows: &EpisodeRows,
+    steps: &[Step<'_>],
+    with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
+) -> ProviderResult<()> {
+    let mut params = with_gen();
+    params.push(("podcast_props", rows.podcast.clone()));
+    params.push(("episode_props", rows.episode.clone()));
+    params.push(("published", json!(rows.published)));
+    for step in steps {
+        params.push((step.param, Value::Array(step.rows.to_vec())));
+    }
+    exec(txn, "write the episode", &FIRST_WRITE, params).await
+}
+
 /// Locks the episode node and returns its new write generation.
 async fn lock_episode(txn: &mut Txn, episode: &str, podcast: &str) -> ProviderResult<i64> {
-    let query = query_with(
-        OPERATION,
+    let query = write_query(
         LOCK_EPISODE,
         [("episode", json!(episode)), ("podcast", json!(podcast))],
     )?;
@@ -522,7 +674,7 @@ async fn remove_stale(
     txn: &mut Txn,
     with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
 ) -> ProviderResult<(u64, Vec<String>)> {
-    let query = query_with(OPERATION, OLD_ENTITIES_AND_TOPICS, with_gen())?;
+    let query = write_query(OLD_ENTITIES_AND_TOPICS, with_gen())?;
     let old = fetch_all(
         txn,
         OPERATION,
@@ -697,7 +849,7 @@ async fn exec(
     statement: &str,
     params: Vec<(&'static str, Value)>,
 ) -> ProviderResult<()> {
-    let query = query_with(OPERATION, statement, params)?;
+    let query = write_query(statement, params)?;
     run(txn, OPERATION, &format!("failed to {action}"), query).await
 }
 
@@ -707,7 +859,7 @@ async fn count_of(
     statement: &str,
     params: Vec<(&'static str, Value)>,
 ) -> ProviderResult<u64> {
-    let query = query_with(OPERATION, statement, params)?;
+    let query = write_query(statement, params)?;
     let rows = fetch_all(txn, OPERATION, &format!("failed to {action}"), query).await?;
     let mut total: u64 = 0;
     for row in &rows {
@@ -717,27 +869,33 @@ async fn count_of(
     Ok(total)
 }
 
-/// Upper bound on the JSON size of the rows of one statement, in bytes.
+/// Upper bound on the JSON size of the rows of one statement on a direct connection, in
+/// bytes.
 ///
 /// neo4rs 0.9.0-rc.11 leaves Nagle's algorithm on and writes through an 8 KiB buffer. A
-/// request larger than that buffer leaves in two writes: the 2-byte chunk header, then
-/// the body, which the kernel holds back until the server acknowledges the header. The
-/// server delays that acknowledgement (about 40 ms on Linux), so each such statement waits
-/// about 40 ms however little work it does. Rows serialise to fewer bytes in PackStream
-/// than in JSON, so this bound keeps a request, statement text included, inside the buffer.
-const MAX_BATCH_BYTES: usize = 6_000;
+/// request larger than that buffer leaves in several writes, and the kernel holds each
+/// back until the server acknowledges the previous one. The server delays that
+/// acknowledgement (about 40 ms on Linux), so each such statement waits about 40 ms
+/// however little work it does. Rows serialise to fewer bytes in PackStream than in
+/// JSON, so this bound keeps a request, statement text included, inside the buffer.
+pub(crate) const DIRECT_BATCH_BYTES: usize = 6_000;
 
-/// Sends `list` as `$rows` in batches of at most `batch_rows` rows and, unless a single
-/// row is larger, at most [`MAX_BATCH_BYTES`] of JSON.
+/// Upper bound on the JSON size of the rows of one statement through the loopback
+/// relay, in bytes. Request size costs no waiting there; the bound only keeps a single
+/// request, which neo4rs builds in memory, to a few MiB.
+pub(crate) const RELAYED_BATCH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Sends `list` as `$rows` in batches within `limits`; a single row over the byte limit
+/// is sent alone.
 async fn unwind(
     txn: &mut Txn,
     action: &str,
     statement: &str,
     list: &[Value],
-    batch_rows: usize,
+    limits: BatchLimits,
     with_gen: &impl Fn() -> Vec<(&'static str, Value)>,
 ) -> ProviderResult<()> {
-    for chunk in batches(list, batch_rows, MAX_BATCH_BYTES) {
+    for chunk in batches(list, limits.rows, limits.bytes) {
         let mut params = with_gen();
         params.push(("rows", Value::Array(chunk.to_vec())));
         exec(txn, action, statement, params).await?;

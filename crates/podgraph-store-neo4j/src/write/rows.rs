@@ -489,17 +489,97 @@ fn knowledge_rows(graph: &EpisodeGraph, rows: &mut EpisodeRows) {
         );
         *related.entry(key).or_insert(0.0) += f64::from(relationship.weight);
     }
+    let contributions = related_contributions(&related);
     rows.related = related
         .into_iter()
         .map(|((source, target, kind), weight)| {
+            let units = weight_units(weight);
             json!({
                 "source": source.to_string(),
                 "target": target.to_string(),
                 "kind": kind,
-                "weight": weight,
+                "units": units,
+                "weight": weight_of_units(units),
             })
         })
         .collect();
+    if let Value::Object(props) = &mut rows.episode {
+        props.extend(contributions);
+    }
+}
+
+/// Fixed-point units per weight of 1.0 in `RELATED_TO.weight_units` (2^32). Integer sums
+/// are exact in any order, so adding and later subtracting an episode's contribution
+/// restores the previous weight exactly, as in the SQLite store.
+pub(crate) const WEIGHT_UNITS_PER_ONE: f64 = 4_294_967_296.0;
+
+/// Converts a weight to fixed-point units, rounding to the nearest unit.
+#[allow(clippy::cast_possible_truncation)]
+fn weight_units(weight: f64) -> i64 {
+    // `as` saturates; extraction weights are small and finite (checked by `validate`).
+    (weight * WEIGHT_UNITS_PER_ONE).round() as i64
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn weight_of_units(units: i64) -> f64 {
+    units as f64 / WEIGHT_UNITS_PER_ONE
+}
+
+/// Builds the episode properties that record what the episode adds to each `RELATED_TO`
+/// relationship, so that a rewrite can subtract it again. Contribution `i` adds
+/// `related_units[i]` to the relationship of kind `related_kind_names[related_kinds[i]]`
+/// from `related_entities[related_sources[i]]` to `related_entities[related_targets[i]]`.
+/// Positions instead of ids keep the lists about a tenth of the size. An episode without
+/// contributions stores none of the lists (`null` removes them).
+fn related_contributions(
+    related: &BTreeMap<(EntityId, EntityId, &str), f64>,
+) -> serde_json::Map<String, Value> {
+    let entities: Vec<EntityId> = related
+        .keys()
+        .flat_map(|(source, target, _)| [*source, *target])
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let kinds: Vec<&str> = related
+        .keys()
+        .map(|(_, _, kind)| *kind)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Both lists are sorted, so a binary search finds each position.
+    let entity_position = |id: &EntityId| entities.binary_search(id).map_or(0, int);
+    let kind_position = |kind: &str| kinds.binary_search(&kind).map_or(0, int);
+
+    let mut sources = Vec::with_capacity(related.len());
+    let mut targets = Vec::with_capacity(related.len());
+    let mut kind_positions = Vec::with_capacity(related.len());
+    let mut units = Vec::with_capacity(related.len());
+    for ((source, target, kind), weight) in related {
+        sources.push(entity_position(source));
+        targets.push(entity_position(target));
+        kind_positions.push(kind_position(kind));
+        units.push(weight_units(*weight));
+    }
+
+    let list = |values: Value| {
+        if related.is_empty() {
+            Value::Null
+        } else {
+            values
+        }
+    };
+    let entity_ids: Vec<String> = entities.iter().map(ToString::to_string).collect();
+    [
+        ("related_entities", list(json!(entity_ids))),
+        ("related_kind_names", list(json!(kinds))),
+        ("related_sources", list(json!(sources))),
+        ("related_targets", list(json!(targets))),
+        ("related_kinds", list(json!(kind_positions))),
+        ("related_units", list(json!(units))),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect()
 }
 
 /// Maps a blank optional text to `None`: the store keeps empty values as absent.

@@ -12,6 +12,13 @@ static DATABASE: LazyLock<Arc<Mutex<()>>> = LazyLock::new(Arc::default);
 /// guard that keeps the other tests of this binary off the database. Returns `None`
 /// (skip) when `NEO4J_URI` is unset, except under CI, where that fails.
 pub(crate) async fn empty_store() -> Option<(Neo4jStore, OwnedMutexGuard<()>)> {
+    empty_store_with(|_| {}).await
+}
+
+/// [`empty_store`] with settings changed by `adjust` before connecting.
+pub(crate) async fn empty_store_with(
+    adjust: impl FnOnce(&mut Neo4jConfig),
+) -> Option<(Neo4jStore, OwnedMutexGuard<()>)> {
     if std::env::var_os("NEO4J_URI").is_none() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -21,7 +28,8 @@ pub(crate) async fn empty_store() -> Option<(Neo4jStore, OwnedMutexGuard<()>)> {
         return None;
     }
     let guard = Arc::clone(&DATABASE).lock_owned().await;
-    let config = Neo4jConfig::from_env().unwrap_or_else(|e| panic!("{e}"));
+    let mut config = Neo4jConfig::from_env().unwrap_or_else(|e| panic!("{e}"));
+    adjust(&mut config);
     let store = Neo4jStore::connect(config)
         .await
         .unwrap_or_else(|e| panic!("connecting to Neo4j failed: {e}"));
