@@ -42,7 +42,10 @@
 //!
 //! See [`GraphStore::write_episode`](podgraph_core::provider::GraphStore::write_episode):
 //! one transaction per episode, batched `UNWIND $rows` statements with `MERGE` on
-//! constrained keys, and retries of transient errors. No Cypher text is built from
+//! constrained keys (a new episode's first write is a single statement when it fits one
+//! batch), and retries of transient errors. On Linux, plain-text connections go through
+//! an in-process relay that turns Nagle's algorithm off, which neo4rs cannot do
+//! ([`Neo4jConfig::loopback_relay`]). No Cypher text is built from
 //! input: values are parameters, and labels and types come from the fixed model table.
 
 mod config;

@@ -356,7 +356,7 @@ async fn rewrite_without_pair_lowers_weight() {
     assert_eq!(tokio_rust.weight, 2.0);
 }
 
-/// An episode relating Tokio and Rust with `tokio_rust`, and Serde and Rust with 0.1.
+/// Builds an episode relating Tokio and Rust with `tokio_rust`, and Serde and Rust with 0.1.
 fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
     EpisodeGraphBuilder::new("Rust Talk", guid)
         .title(&format!("Episode {guid}"))
@@ -370,7 +370,7 @@ fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
         .unwrap()
 }
 
-/// The entities of [`weighted_episode`] without relationships between them.
+/// Builds an episode with the entities of [`weighted_episode`] and no relationships.
 fn unrelated_episode(guid: &str) -> EpisodeGraph {
     EpisodeGraphBuilder::new("Rust Talk", guid)
         .title(&format!("Episode {guid}"))
@@ -432,8 +432,12 @@ async fn rewrites_keep_related_weights_exact() {
         .write_episode(&unrelated_episode("ep-1"))
         .await
         .unwrap();
-    let gone = store.neighbours(tokio_id, 2, 10).await.unwrap();
-    assert!(gone.edges.is_empty(), "{:?}", gone.edges);
+    let without_contributors = store.neighbours(tokio_id, 2, 10).await.unwrap();
+    assert!(
+        without_contributors.edges.is_empty(),
+        "{:?}",
+        without_contributors.edges
+    );
     let stats = store.stats().await.unwrap();
     let related = stats
         .relationships

@@ -9,7 +9,9 @@
 //!    keys in batched `UNWIND $rows` statements. On the episode's first write (generation
 //!    1), what the episode owns is created without a lookup (`create.rs`). A rewrite
 //!    merges it instead, which keeps unchanged facts. Either way, episode-owned nodes and
-//!    relationships are stamped with the new generation;
+//!    relationships are stamped with the new generation (a first write's relationships
+//!    implicitly). A first write whose lists all fit one batch sends all of this as one
+//!    statement ([`FIRST_WRITE`]);
 //! 4. the episode's part of shared `HOSTS` and `RELATED_TO` relationships is replaced:
 //!    `HOSTS` keeps the list of contributing episodes, and the episode node records what
 //!    it added to each `RELATED_TO` weight, which a rewrite subtracts before adding the
@@ -420,8 +422,8 @@ struct Step<'a> {
     rows: Cow<'a, [Value]>,
 }
 
-/// The statements of an episode write after the podcast and the episode properties, in
-/// the order they run. `HOSTS` and `RELATED_TO` are shared, and so are merged either way.
+/// Lists the statements of an episode write after the podcast and the episode
+/// properties, in the order they run. `HOSTS` and `RELATED_TO` are shared, and so are merged either way.
 fn steps(rows: &EpisodeRows) -> Vec<Step<'_>> {
     let ids = |ids: &[String]| -> Cow<'_, [Value]> {
         Cow::Owned(ids.iter().map(|id| Value::from(id.as_str())).collect())
@@ -873,8 +875,8 @@ async fn count_of(
 /// bytes.
 ///
 /// neo4rs 0.9.0-rc.11 leaves Nagle's algorithm on and writes through an 8 KiB buffer. A
-/// request larger than that buffer leaves in several writes, and the kernel holds each
-/// back until the server acknowledges the previous one. The server delays that
+/// request larger than that buffer leaves in several writes, and the kernel delays each
+/// until the server acknowledges the previous one. The server delays that
 /// acknowledgement (about 40 ms on Linux), so each such statement waits about 40 ms
 /// however little work it does. Rows serialise to fewer bytes in PackStream than in
 /// JSON, so this bound keeps a request, statement text included, inside the buffer.
