@@ -141,7 +141,7 @@ impl Config {
                     return path.clone();
                 }
             }
-            None => {}
+            Some(DbSetting::Neo4jFlag { .. }) | None => {}
         }
         Self::default_db_path()
     }
@@ -153,9 +153,21 @@ impl Config {
     }
 
     /// Points the commands at the database named by a `--db` flag: a SQLite file or a
-    /// Neo4j URI, exactly as `[db]` would.
+    /// Neo4j URI, exactly as `[db]` would. A Neo4j URI replaces only the URI of a
+    /// `[db.neo4j]` table in the file, and keeps its other settings.
     pub(crate) fn set_db_flag(&mut self, db: &Path) {
-        self.db = Some(DbSetting::Path(db.to_path_buf()));
+        let setting = match (crate::store::neo4j_uri(db), self.db.take()) {
+            (Some(uri), Some(DbSetting::Section(section))) => DbSetting::Neo4jFlag {
+                uri: uri.to_owned(),
+                file: section.neo4j,
+            },
+            (Some(uri), Some(DbSetting::Neo4jFlag { file, .. })) => DbSetting::Neo4jFlag {
+                uri: uri.to_owned(),
+                file,
+            },
+            _ => DbSetting::Path(db.to_path_buf()),
+        };
+        self.db = Some(setting);
     }
 
     /// The SQLite path that the SLO state file sits beside: the database file, or the
@@ -255,6 +267,38 @@ mod tests {
             .apply_env(|name| (name == "PODGRAPH_CONCURRENCY").then(|| "many".to_owned()))
             .unwrap_err();
         assert!(error.to_string().contains("PODGRAPH_CONCURRENCY"));
+    }
+}
+
+#[cfg(test)]
+mod db_flag_tests {
+    use super::*;
+    use crate::store::StoreTarget;
+
+    const FILE: &str = "[db]\nbackend = \"neo4j\"\n[db.neo4j]\nuri = \"bolt://file.example:7687\"\ndatabase = \"podcasts\"\nloopback_relay = false\nbatch_rows = 50\n";
+
+    #[test]
+    fn neo4j_flag_keeps_file_settings() {
+        let mut config: Config = toml::from_str(FILE).unwrap();
+        config.set_db_flag(Path::new("bolt://127.0.0.1:7999"));
+        let StoreTarget::Neo4j(neo4j) = config.store_target() else {
+            panic!("a bolt:// flag selects Neo4j");
+        };
+        // NEO4J_* variables may be set by the test environment, so only settings that
+        // they cannot change are compared.
+        assert_eq!(neo4j.uri, "bolt://127.0.0.1:7999");
+        assert!(!neo4j.loopback_relay);
+        assert_eq!(neo4j.batch_rows, 50);
+    }
+
+    #[test]
+    fn sqlite_flag_replaces_neo4j_table() {
+        let mut config: Config = toml::from_str(FILE).unwrap();
+        config.set_db_flag(Path::new("graph.db"));
+        assert_eq!(
+            config.store_target(),
+            StoreTarget::Sqlite(PathBuf::from("graph.db"))
+        );
     }
 }
 

@@ -20,7 +20,7 @@ use crate::output::{counted, excerpt, table, timestamp};
 async fn open(db: Option<&Path>, config: &Config) -> Result<SqliteStore> {
     let mut config = config.clone();
     if let Some(db) = db {
-        config.db = Some(crate::store::DbSetting::Path(db.to_path_buf()));
+        config.set_db_flag(db);
     }
     let path = match config.store_target() {
         crate::store::StoreTarget::Sqlite(path) => path,

@@ -26,7 +26,7 @@ pub(crate) async fn run(args: ServeArgs, mut config: Config) -> Result<ExitCode>
         config.api.addr = addr;
     }
     if let Some(db) = &args.db {
-        config.db = Some(crate::store::DbSetting::Path(db.clone()));
+        config.set_db_flag(db);
     }
     if args.allow_loopback {
         config.fetch.allow_loopback = true;

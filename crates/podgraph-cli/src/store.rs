@@ -36,6 +36,15 @@ pub(crate) enum DbSetting {
     Path(PathBuf),
     /// A `[db]` table.
     Section(DbSection),
+    /// A `--db` Neo4j URI given with a `[db]` table in the file: the URI replaces the
+    /// table's, and its other Neo4j settings stay.
+    #[serde(skip_deserializing)]
+    Neo4jFlag {
+        /// The URI of the flag.
+        uri: String,
+        /// The `[db.neo4j]` table of the file.
+        file: Neo4jConfig,
+    },
 }
 
 /// The `[db]` table.
@@ -80,7 +89,7 @@ const NEO4J_SCHEMES: [&str; 6] = [
 ];
 
 /// Returns the Neo4j URI when `path` is one.
-fn neo4j_uri(path: &Path) -> Option<&str> {
+pub(crate) fn neo4j_uri(path: &Path) -> Option<&str> {
     let text = path.to_str()?;
     NEO4J_SCHEMES
         .iter()
@@ -104,6 +113,10 @@ impl StoreTarget {
                 Backend::Neo4j => Self::Neo4j(section.neo4j.clone().with_env()),
                 Backend::Sqlite => Self::Sqlite(section.path.clone().unwrap_or(default_sqlite)),
             },
+            Some(DbSetting::Neo4jFlag { uri, file }) => Self::Neo4j(Neo4jConfig {
+                uri: uri.clone(),
+                ..file.clone().with_env()
+            }),
             None => Self::Sqlite(default_sqlite),
         }
     }

@@ -364,7 +364,7 @@ pub(crate) async fn run(args: WorkerArgs, mut config: Config) -> Result<ExitCode
 
 fn apply_flags(args: &WorkerArgs, config: &mut Config) {
     if let Some(db) = &args.db {
-        config.db = Some(crate::store::DbSetting::Path(db.clone()));
+        config.set_db_flag(db);
     }
     if let Some(concurrency) = args.concurrency {
         config.pipeline.concurrency = concurrency;

@@ -16,7 +16,7 @@ pub const ENV_DATABASE: &str = "NEO4J_DATABASE";
 
 /// Settings of a [`Neo4jStore`](crate::Neo4jStore).
 ///
-/// Deserialises from a `[neo4j]` table of the configuration file, where every field is
+/// Deserialises from the `[db.neo4j]` table of the configuration file, where every field is
 /// optional; [`Neo4jConfig::with_env`] then lets `NEO4J_URI`, `NEO4J_USER`,
 /// `NEO4J_PASSWORD` and `NEO4J_DATABASE` override the file. `Debug` never prints the
 /// password.

@@ -3,7 +3,7 @@
 use neo4rs::{Neo4jClientErrorKind, Neo4jErrorKind, Neo4jSecurityErrorKind};
 use podgraph_core::{ErrorKind, ProviderError};
 
-use crate::config::{ENV_PASSWORD, ENV_USER, Neo4jConfig};
+use crate::config::{ENV_DATABASE, ENV_PASSWORD, ENV_USER, Neo4jConfig};
 
 /// Maps a driver error to a provider error whose message is `{action}: {cause}`.
 ///
@@ -26,6 +26,21 @@ pub(crate) fn driver_error(
 /// fix, but never the password. Other errors are mapped by [`driver_error`].
 pub(crate) fn connect_error(config: &Neo4jConfig, error: neo4rs::Error) -> ProviderError {
     const OP: &str = "store.connect";
+    if let neo4rs::Error::Neo4j(server) = &error {
+        if server.code() == "Neo.ClientError.Database.DatabaseNotFound" {
+            return ProviderError::new(
+                ErrorKind::NotFound,
+                OP,
+                format!(
+                    "database `{database}` does not exist on {uri}; set {ENV_DATABASE} or \
+                     `database` in the [db.neo4j] table of the configuration file to an \
+                     existing database, or leave both unset for the server's default",
+                    database = config.database.as_deref().unwrap_or("(server default)"),
+                    uri = config.uri,
+                ),
+            );
+        }
+    }
     if !is_authentication_failure(&error) {
         return driver_error(OP, &format!("failed to reach {}", config.uri), error);
     }

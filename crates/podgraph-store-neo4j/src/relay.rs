@@ -3,7 +3,7 @@
 //! neo4rs 0.9.0-rc.11 opens its TCP connections itself, leaves Nagle's algorithm on
 //! (no `TCP_NODELAY`) and writes through an 8 KiB buffer. A request larger than the
 //! buffer leaves in several writes: the chunk header, the body and the end marker. The
-//! kernel holds each write back until the previous one is acknowledged, and the receiver
+//! kernel delays each write until the previous one is acknowledged, and the receiver
 //! delays acknowledgements, by 40 ms on Linux. So every request over 8 KiB waited about
 //! 40 ms however little work it asked for, and batches had to stay small.
 //!
@@ -21,7 +21,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -33,6 +33,44 @@ const TARGET: &str = "podgraph::store::neo4j";
 const DEFAULT_BOLT_PORT: u16 = 7687;
 /// Bytes copied per read; a Bolt chunk is at most 64 KiB.
 const COPY_BUFFER_BYTES: usize = 64 * 1024;
+/// Minimum time between two warnings about an unreachable server.
+const WARNING_INTERVAL: Duration = Duration::from_secs(10);
+/// Age after which a recorded connect error no longer explains a lost connection.
+const UPSTREAM_ERROR_LIFETIME: Duration = Duration::from_secs(60);
+
+/// Failed connections to the server: the last error, and the rate limit of warnings.
+#[derive(Debug, Default)]
+struct UpstreamFailures {
+    last_error: Option<(Instant, String)>,
+    last_warning: Option<Instant>,
+    suppressed: u64,
+}
+
+impl UpstreamFailures {
+    /// Records `error` and logs it, at most once per [`WARNING_INTERVAL`] with the number
+    /// of failures not logged since.
+    fn record(&mut self, upstream: &Upstream, error: &std::io::Error) {
+        let now = Instant::now();
+        self.last_error = Some((now, error.to_string()));
+        let due = self
+            .last_warning
+            .is_none_or(|logged| now.duration_since(logged) >= WARNING_INTERVAL);
+        if !due {
+            self.suppressed = self.suppressed.saturating_add(1);
+            return;
+        }
+        tracing::warn!(
+            target: TARGET,
+            host = %upstream.host,
+            port = upstream.port,
+            %error,
+            not_logged_since_last_warning = self.suppressed,
+            "failed to connect to the Neo4j server"
+        );
+        self.last_warning = Some(now);
+        self.suppressed = 0;
+    }
+}
 
 /// A running relay. Dropping it stops accepting connections; open ones end when
 /// either side closes them.
@@ -40,7 +78,7 @@ const COPY_BUFFER_BYTES: usize = 64 * 1024;
 pub(crate) struct Relay {
     address: SocketAddr,
     accept: JoinHandle<()>,
-    last_upstream_error: Arc<Mutex<Option<String>>>,
+    failures: Arc<Mutex<UpstreamFailures>>,
 }
 
 impl Drop for Relay {
@@ -80,16 +118,12 @@ impl Relay {
             }
         };
         let address = listener.local_addr().ok()?;
-        let last_upstream_error = Arc::new(Mutex::new(None));
-        let accept = runtime.spawn(accept_loop(
-            listener,
-            upstream,
-            Arc::clone(&last_upstream_error),
-        ));
+        let failures = Arc::new(Mutex::new(UpstreamFailures::default()));
+        let accept = runtime.spawn(accept_loop(listener, upstream, Arc::clone(&failures)));
         Some(Self {
             address,
             accept,
-            last_upstream_error,
+            failures,
         })
     }
 
@@ -101,13 +135,13 @@ impl Relay {
         Some(url.into())
     }
 
-    /// Takes the error of the last failed connection to the server, if any. neo4rs only
-    /// sees the relay close the connection, so this is the cause to report.
+    /// Takes the error of the last failed connection to the server, if it happened within
+    /// the last minute. neo4rs only sees the relay close the connection, so this is the
+    /// cause to report.
     pub(crate) fn take_upstream_error(&self) -> Option<String> {
-        self.last_upstream_error
-            .lock()
-            .map(|mut error| error.take())
-            .unwrap_or(None)
+        let mut failures = self.failures.lock().ok()?;
+        let (when, error) = failures.last_error.take()?;
+        (when.elapsed() < UPSTREAM_ERROR_LIFETIME).then_some(error)
     }
 }
 
@@ -139,28 +173,21 @@ fn bind_loopback(runtime: &tokio::runtime::Handle) -> std::io::Result<TcpListene
 async fn accept_loop(
     listener: TcpListener,
     upstream: Upstream,
-    last_upstream_error: Arc<Mutex<Option<String>>>,
+    failures: Arc<Mutex<UpstreamFailures>>,
 ) {
     loop {
         match listener.accept().await {
             Ok((inbound, _)) => {
                 let upstream = upstream.clone();
-                let last_upstream_error = Arc::clone(&last_upstream_error);
+                let failures = Arc::clone(&failures);
                 tokio::spawn(async move {
                     match connect(&upstream).await {
                         Ok(outbound) => relay_connection(inbound, outbound).await,
                         Err(error) => {
-                            tracing::warn!(
-                                target: TARGET,
-                                host = %upstream.host,
-                                port = upstream.port,
-                                %error,
-                                "failed to connect to the Neo4j server"
-                            );
                             // Recorded before `inbound` closes, so that the error is there
                             // when neo4rs sees the connection end.
-                            if let Ok(mut last) = last_upstream_error.lock() {
-                                *last = Some(error.to_string());
+                            if let Ok(mut failures) = failures.lock() {
+                                failures.record(&upstream, &error);
                             }
                         }
                     }

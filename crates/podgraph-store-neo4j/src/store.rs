@@ -33,6 +33,10 @@ pub struct Neo4jStore {
     config: Neo4jConfig,
     migrated: std::sync::Arc<OnceCell<()>>,
     relay: Option<std::sync::Arc<Relay>>,
+    /// Set when a write failed with the server unreachable after its whole retry budget.
+    /// Later writes then make one attempt each instead of retrying for the full budget,
+    /// until one succeeds.
+    unreachable: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Neo4jStore {
@@ -91,6 +95,7 @@ impl Neo4jStore {
             config,
             migrated: std::sync::Arc::default(),
             relay,
+            unreachable: std::sync::Arc::default(),
         })
     }
 
@@ -161,6 +166,36 @@ impl Neo4jStore {
             .await
             .map_err(|e| self.unreachable_cause(connect_error(&self.config, e)))?;
         schema::migrate(&self.graph).await
+    }
+
+    /// Runs a write with retries of transient errors, within the retry budget while the
+    /// server is reachable and with a single attempt once a write has found it
+    /// unreachable. Without that, a stopped server would cost every remaining episode of
+    /// a run the whole budget (30 s by default).
+    async fn retrying<T, F, Fut>(&self, operation: &'static str, attempt: F) -> ProviderResult<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ProviderResult<T>>,
+    {
+        use std::sync::atomic::Ordering;
+
+        let budget = if self.unreachable.load(Ordering::Relaxed) {
+            std::time::Duration::ZERO
+        } else {
+            self.config.retry_budget()
+        };
+        match with_retry(budget, operation, attempt).await {
+            Ok(value) => {
+                self.unreachable.store(false, Ordering::Relaxed);
+                Ok(value)
+            }
+            Err(error) => {
+                if error.kind() == ErrorKind::Unavailable {
+                    self.unreachable.store(true, Ordering::Relaxed);
+                }
+                Err(self.unreachable_cause(error))
+            }
+        }
     }
 
     /// Bounds batches by bytes only where neo4rs's connections run without the relay.
@@ -253,10 +288,9 @@ impl GraphStore for Neo4jStore {
         let started = Instant::now();
         let rows = write::prepare(graph)?;
         self.ensure_schema().await?;
-        let summary = with_retry(self.config.retry_budget(), "store.write_episode", || {
-            self.write_once(graph, &rows)
-        })
-        .await?;
+        let summary = self
+            .retrying("store.write_episode", || self.write_once(graph, &rows))
+            .await?;
         tracing::debug!(
             target: "podgraph::store::neo4j",
             episode_id = %graph.episode.id,
@@ -271,7 +305,7 @@ impl GraphStore for Neo4jStore {
 
     async fn record_failure(&self, record: &EpisodeRecord) -> ProviderResult<()> {
         self.ensure_schema().await?;
-        with_retry(self.config.retry_budget(), "store.record_failure", || {
+        self.retrying("store.record_failure", || {
             write::record_failure(&self.graph, record)
         })
         .await

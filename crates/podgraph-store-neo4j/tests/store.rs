@@ -98,6 +98,121 @@ async fn health_of_unreachable_server_is_unhealthy() {
     assert!(health.detail.is_some());
 }
 
+/// A TCP forwarder on loopback to the test server that can be shut down, so that a
+/// store behind it sees the server go away.
+struct Forwarder {
+    port: u16,
+    accept: tokio::task::JoinHandle<()>,
+    connections: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+}
+
+impl Forwarder {
+    async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let tasks = std::sync::Arc::clone(&connections);
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                tasks.lock().unwrap().push(task);
+            }
+        });
+        Self {
+            port,
+            accept,
+            connections,
+        }
+    }
+
+    /// Stops listening and cuts every forwarded connection.
+    fn shut_down(&self) {
+        self.accept.abort();
+        for task in self.connections.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+#[tokio::test]
+async fn lost_server_fails_fast_after_budget() {
+    let Some((_store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let config = Neo4jConfig::from_env().unwrap();
+    let server = url::Url::parse(&config.uri).unwrap();
+    let target =
+        tokio::net::lookup_host((server.host_str().unwrap(), server.port().unwrap_or(7687)))
+            .await
+            .unwrap()
+            .next()
+            .unwrap();
+    let forwarder = Forwarder::start(target).await;
+    let store = Neo4jStore::connect(Neo4jConfig {
+        uri: format!("bolt://127.0.0.1:{}", forwarder.port),
+        retry_budget_ms: 1_500,
+        connect_timeout_secs: 5,
+        ..config
+    })
+    .await
+    .unwrap();
+    store
+        .write_episode(&episode("ep-1", "2024-01-01T00:00:00Z"))
+        .await
+        .unwrap();
+
+    forwarder.shut_down();
+    let started = std::time::Instant::now();
+    let first = store
+        .write_episode(&episode("ep-2", "2024-01-02T00:00:00Z"))
+        .await
+        .unwrap_err();
+    let first_took = started.elapsed();
+    assert_eq!(first.kind(), ErrorKind::Unavailable, "{first}");
+    assert!(
+        first.message().contains("refused"),
+        "the relay's cause is reported: {first}"
+    );
+
+    // The budget was spent once; later writes fail at their first attempt.
+    let started = std::time::Instant::now();
+    let second = store
+        .write_episode(&episode("ep-3", "2024-01-03T00:00:00Z"))
+        .await
+        .unwrap_err();
+    assert_eq!(second.kind(), ErrorKind::Unavailable, "{second}");
+    assert!(
+        started.elapsed() < first_took,
+        "second write took {:?}, the first {first_took:?}",
+        started.elapsed()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(1_000),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn missing_database_names_the_setting() {
+    let Some((_store, _guard)) = common::empty_store().await else {
+        return;
+    };
+    let config = Neo4jConfig {
+        database: Some("nosuchdb".to_owned()),
+        retry_budget_ms: 0,
+        ..Neo4jConfig::from_env().unwrap()
+    };
+    let error = Neo4jStore::connect(config).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    assert!(error.message().contains("`nosuchdb`"), "{error}");
+    assert!(error.message().contains("NEO4J_DATABASE"), "{error}");
+}
+
 #[tokio::test]
 async fn wrong_password_is_permission_denied() {
     let Some((_store, _guard)) = common::empty_store().await else {

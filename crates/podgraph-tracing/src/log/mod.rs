@@ -31,8 +31,9 @@ use crate::error::TracingError;
 use crate::export::is_exporter_internal;
 
 /// Targets whose lines are limited to warnings unless the filter names them: the HTTP,
-/// gRPC and OpenTelemetry crates log every request of the exporter at DEBUG.
-const QUIET_TARGETS: [&str; 10] = [
+/// gRPC and OpenTelemetry crates log every request of the exporter at DEBUG, and the
+/// Neo4j driver logs each connection's Bolt protocol version at INFO as "Neo4j version".
+const QUIET_TARGETS: [&str; 11] = [
     "h2",
     "hyper",
     "hyper_util",
@@ -43,6 +44,7 @@ const QUIET_TARGETS: [&str; 10] = [
     "opentelemetry",
     "opentelemetry_sdk",
     "opentelemetry_otlp",
+    "neo4rs",
 ];
 
 /// The line format after `auto` is resolved.
@@ -216,7 +218,7 @@ pub struct LogFilter {
 
 impl LogFilter {
     /// Parses filter directives (`info`, `podgraph=debug,warn`), adding `warn` for the
-    /// HTTP, gRPC and OpenTelemetry crates unless the directives name them.
+    /// HTTP, gRPC, OpenTelemetry and Neo4j driver crates unless the directives name them.
     ///
     /// # Errors
     /// [`TracingError::Filter`] when the directives cannot be parsed.
