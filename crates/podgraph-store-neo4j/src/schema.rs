@@ -109,12 +109,20 @@ pub(crate) async fn migrate(graph: &Graph) -> ProviderResult<()> {
         .run(record)
         .await
         .map_err(|e| driver_error(OPERATION, "failed to record the schema version", e))?;
-    tracing::info!(
-        target: "podgraph::store::neo4j",
-        from = stored,
-        to = SCHEMA_VERSION,
-        "schema is up to date"
-    );
+    if stored < SCHEMA_VERSION {
+        tracing::info!(
+            target: "podgraph::store::neo4j",
+            from = stored,
+            to = SCHEMA_VERSION,
+            "migrated the schema"
+        );
+    } else {
+        tracing::info!(
+            target: "podgraph::store::neo4j",
+            version = SCHEMA_VERSION,
+            "schema is up to date"
+        );
+    }
     Ok(())
 }
 
