@@ -136,8 +136,8 @@ impl Relay {
     }
 
     /// Takes the error of the last failed connection to the server, if it happened within
-    /// the last minute. neo4rs only sees the relay close the connection, so this is the
-    /// cause to report.
+    /// the last minute. neo4rs only gets a closed connection from the relay, so this
+    /// is the cause to report.
     pub(crate) fn take_upstream_error(&self) -> Option<String> {
         let mut failures = self.failures.lock().ok()?;
         let (when, error) = failures.last_error.take()?;
@@ -184,8 +184,8 @@ async fn accept_loop(
                     match connect(&upstream).await {
                         Ok(outbound) => relay_connection(inbound, outbound).await,
                         Err(error) => {
-                            // Recorded before `inbound` closes, so that the error is there
-                            // when neo4rs sees the connection end.
+                            // Recorded before `inbound` closes, so that the error is stored
+                            // before neo4rs gets the closed connection.
                             if let Ok(mut failures) = failures.lock() {
                                 failures.record(&upstream, &error);
                             }

@@ -211,7 +211,7 @@ impl Neo4jStore {
     }
 
     /// Replaces the cause of a lost connection with the relay's error when the relay
-    /// could not reach the server: neo4rs itself only sees the relay close the connection.
+    /// could not reach the server: neo4rs itself only gets a closed connection.
     fn unreachable_cause(&self, error: ProviderError) -> ProviderError {
         if !matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::Timeout) {
             return error;

@@ -99,7 +99,7 @@ async fn health_of_unreachable_server_is_unhealthy() {
 }
 
 /// A TCP forwarder on loopback to the test server that can be shut down, so that a
-/// store behind it sees the server go away.
+/// store behind it loses the server.
 struct Forwarder {
     port: u16,
     accept: tokio::task::JoinHandle<()>,
@@ -471,14 +471,19 @@ async fn rewrite_without_pair_lowers_weight() {
     assert_eq!(tokio_rust.weight, 2.0);
 }
 
-/// Builds an episode relating Tokio and Rust with `tokio_rust`, and Serde and Rust with 0.1.
-fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
+/// Starts an episode that lists Rust, Tokio and Serde in one segment.
+fn three_products(guid: &str) -> EpisodeGraphBuilder {
     EpisodeGraphBuilder::new("Rust Talk", guid)
         .title(&format!("Episode {guid}"))
         .segment("Alice", "Tokio, Serde and Rust.")
         .entity(EntityKind::Product, "Rust")
         .entity(EntityKind::Product, "Tokio")
         .entity(EntityKind::Product, "Serde")
+}
+
+/// Builds an episode relating Tokio and Rust with `tokio_rust`, and Serde and Rust with 0.1.
+fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
+    three_products(guid)
         .relationship("Tokio", "Rust", RelationKind::CoOccurs, tokio_rust)
         .relationship("Serde", "Rust", RelationKind::CoOccurs, 0.1)
         .build()
@@ -487,14 +492,7 @@ fn weighted_episode(guid: &str, tokio_rust: f32) -> EpisodeGraph {
 
 /// Builds an episode with the entities of [`weighted_episode`] and no relationships.
 fn unrelated_episode(guid: &str) -> EpisodeGraph {
-    EpisodeGraphBuilder::new("Rust Talk", guid)
-        .title(&format!("Episode {guid}"))
-        .segment("Alice", "Tokio, Serde and Rust.")
-        .entity(EntityKind::Product, "Rust")
-        .entity(EntityKind::Product, "Tokio")
-        .entity(EntityKind::Product, "Serde")
-        .build()
-        .unwrap()
+    three_products(guid).build().unwrap()
 }
 
 #[tokio::test]

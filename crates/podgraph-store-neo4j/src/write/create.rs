@@ -15,8 +15,8 @@
 //! That leaves most relationships of a first write without any property record.
 //!
 //! The node statements name each property instead of setting the row's `props` map
-//! with `+=`. A map of unknown keys makes the planner add `Eager` operators, which hold
-//! every row of the batch before the next step; naming the keys keeps the plan
+//! with `+=`. A map of unknown keys makes the planner add `Eager` operators, which
+//! collect every row of the batch before the next step. Named keys keep the plan
 //! streaming. A test checks that the statements name every key that `rows.rs` builds.
 
 pub(super) const SEGMENTS: &str = "
